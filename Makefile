@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+# liveupdate: everything is built from here.
+#
+#   make            build the guest kernel, the module and luoctl (default flavor)
+#   make demo       the main job: boot the guest and run a live update
+#   make test       unit tests, then guest tests (default and debug flavors)
+#   make kernel FLAVOR=upstream|debug   other guest kernels
+#   make print-kernel-src
+#
+# The kernel's own build system (Kbuild) takes over when this file is read
+# from inside it.
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+KERNEL_PKG ?= linux-source-7.3
+KERNEL_SRC := $(BUILD)/src/linux
+FLAVOR ?= default
+VERSION := $(shell cat $(TOP)/VERSION)
+
+flavor-out = $(if $(filter default,$(1)),$(BUILD)/out,$(BUILD)/out-$(1))
+flavor-fragments = qemu/config/guest.config $(if $(filter default,$(1)),,qemu/config/$(1).config)
+OUT := $(call flavor-out,$(FLAVOR))
+KBUILD_DIR := $(BUILD)/kernel-$(FLAVOR)
+MODULE_BUILD := $(BUILD)/module-$(FLAVOR)
+
+ifeq ($(filter $(FLAVOR),default upstream debug),)
+$(error FLAVOR must be default, upstream or debug)
+endif
+
+.PHONY: all artifacts deps kernel-src kernel module luoctl selftests unit \
+	test test-unit test-guest demo bench print-kernel-src clean distclean
+
+all: artifacts
+
+deps:
+	@scripts/install-deps.sh
+
+kernel-src: deps
+	@scripts/fetch-kernel-source.sh $(KERNEL_PKG) $(BUILD)/src
+
+kernel: kernel-src
+	@scripts/build-kernel.sh $(KERNEL_SRC) $(KBUILD_DIR) $(OUT) $(call flavor-fragments,$(FLAVOR))
+
+# The module is ours only on kernels without the in-kernel LUO.
+module: kernel
+ifeq ($(FLAVOR),upstream)
+	@echo "module: not built for FLAVOR=upstream (the in-kernel LUO owns /dev/liveupdate)"
+else
+	@mkdir -p $(MODULE_BUILD)
+	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP) MO=$(MODULE_BUILD) modules
+	@cp $(MODULE_BUILD)/liveupdate.ko $(OUT)/liveupdate.ko
+endif
+
+luoctl: deps
+	$(MAKE) -s -C tool OUT=$(BUILD)/tool
+	@mkdir -p $(OUT)
+	@cp $(BUILD)/tool/luoctl $(OUT)/luoctl
+
+selftests: kernel
+	$(MAKE) -s -C selftests FLAVOR=$(FLAVOR) OUT=$(BUILD)/selftests/$(FLAVOR) \
+		KHDR=$(OUT)/include
+
+artifacts: kernel module luoctl selftests
+
+unit: deps
+	$(MAKE) -s -C unit OUT=$(BUILD)/unit
+
+test: deps
+	@scripts/run-all-tests.sh
+
+demo: deps
+	@scripts/demo.sh
+
+print-kernel-src:
+	@echo $(KERNEL_SRC)
+
+clean:
+	rm -rf $(BUILD)/module-* $(BUILD)/tool $(BUILD)/unit $(BUILD)/selftests \
+		$(BUILD)/initramfs $(BUILD)/logs
+
+distclean:
+	rm -rf $(BUILD)
+
+endif

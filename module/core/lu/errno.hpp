@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+// The errno values the core returns. They are the kernel's (asm-generic)
+// numbers, which are also glibc's on x86_64; a static_assert in the glue and
+// in the unit tests checks that they did not drift.
+#pragma once
+
+namespace lu::errc {
+
+inline constexpr int kPerm = 1;
+inline constexpr int kNoEnt = 2;
+inline constexpr int kIo = 5;
+inline constexpr int kBadF = 9;
+inline constexpr int kNoMem = 12;
+inline constexpr int kFault = 14;
+inline constexpr int kBusy = 16;
+inline constexpr int kExist = 17;
+inline constexpr int kInval = 22;
+inline constexpr int kNoSpc = 28;
+inline constexpr int kRange = 34;
+inline constexpr int kNoSys = 38;
+inline constexpr int kBadMsg = 74;
+inline constexpr int kOverflow = 75;
+inline constexpr int kProtoNoSupport = 93;
+inline constexpr int kOpNotSupp = 95;
+inline constexpr int kStale = 116;
+inline constexpr int kMaxErrno = 4095;
+
+}  // namespace lu::errc

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+// A fake of the glue's KHO calls that really "reboots": reboot() keeps only
+// memory that is preserved, hands over the published subtree, and forgets
+// everything else, as a kexec does. Physical addresses are the buffers'
+// addresses, which is what the module sees through the linear map too.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+class FakeKho {
+public:
+    static FakeKho& instance();
+
+    // A kexec: the outgoing tree becomes the incoming one. Objects of the
+    // previous "boot" may be destroyed afterwards: their frees are ignored,
+    // as nothing of the old kernel runs after a real kexec.
+    void reboot();
+    // A cold boot: nothing is handed over.
+    void cold_boot();
+    void reset();
+
+    // The incoming root record, to corrupt it before the module loads.
+    uint8_t* incoming_record();
+
+    // Fault injection.
+    bool fail_alloc = false;
+    int fail_publish = 0;
+
+    // Observations.
+    int restores = 0;
+    size_t preserved_blocks() const { return preserved_.size(); }
+    bool published() const { return outgoing_ != nullptr; }
+
+    // The glue calls.
+    int find_incoming(uint64_t* phys, uint64_t* size);
+    const void* peek(uint64_t phys, uint64_t size);
+    void* restore(uint64_t phys);
+    void* alloc_preserved(size_t size);
+    void free_preserved(void* mem);
+    int publish(void* blob, size_t size);
+    void unpublish(void* blob);
+
+private:
+    struct Block {
+        std::vector<uint8_t> bytes;
+        bool restored = false;
+        int boot = 0;  // the boot that allocated it
+    };
+    std::map<uint64_t, Block*> blocks_;      // every block alive in this "boot"
+    std::set<uint64_t> preserved_;           // outgoing preservations
+    std::set<uint64_t> incoming_preserved_;  // handed over, not yet restored
+    void* outgoing_ = nullptr;
+    size_t outgoing_size_ = 0;
+    uint64_t incoming_phys_ = 0;
+    size_t incoming_size_ = 0;
+    bool kho_boot_ = false;
+    int boot_ = 0;
+};
+
+// The kernel log as the core wrote it.
+std::vector<std::string>& fake_log();
+int fake_bug_count();

@@ -32,15 +32,21 @@ make -s -C "$src" O="$obj" olddefconfig
 
 # merge_config only warns when Kconfig drops a requested symbol; a guest
 # without KHO (or with the wrong LUO setting) must not be built silently.
-missing=0
+# A later fragment overrides an earlier one, as in merge_config.
+declare -A want
 for f in "${fragments[@]}"; do
 	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=n) sym=${line%%=*}
-			grep -q "^$sym=" "$obj/.config" && { echo "build-kernel: $sym is set" >&2; missing=1; } ;;
-		CONFIG_*=*) grep -qx "$line" "$obj/.config" || { echo "build-kernel: $line did not take" >&2; missing=1; } ;;
-		esac
+		case "$line" in CONFIG_*=*) want[${line%%=*}]=${line#*=} ;; esac
 	done <"$f"
+done
+missing=0
+for sym in "${!want[@]}"; do
+	if [ "${want[$sym]}" = n ]; then
+		! grep -q "^$sym=" "$obj/.config" || { echo "build-kernel: $sym is set" >&2; missing=1; }
+	else
+		grep -qx "$sym=${want[$sym]}" "$obj/.config" ||
+			{ echo "build-kernel: $sym=${want[$sym]} did not take" >&2; missing=1; }
+	fi
 done
 [ $missing -eq 0 ] || exit 1
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential bc flex bison libelf-dev libssl-dev cpio rsync xz-utils
       qemu-system-x86 busybox-static kexec-tools libfdt-dev
-      googletest libgtest-dev cmake g++ python3 gnuplot-nox debian-archive-keyring)
+      googletest libgtest-dev cmake g++ python3 gnuplot-nox debian-archive-keyring kmod)
 
 missing=()
 for p in "${PKGS[@]}"; do

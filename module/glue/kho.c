@@ -68,7 +68,7 @@ void lu_kho_free_preserved(void *mem)
 
 uint64_t lu_kho_phys(const void *mem)
 {
-	return virt_to_phys(mem);
+	return virt_to_phys((void *)mem);
 }
 
 int lu_kho_publish(void *blob, size_t size)

@@ -19,4 +19,5 @@ void operator delete[](void* ptr) noexcept { lu_free(ptr); }
 void operator delete(void* ptr, __SIZE_TYPE__) noexcept { lu_free(ptr); }
 void operator delete[](void* ptr, __SIZE_TYPE__) noexcept { lu_free(ptr); }
 
+extern "C" void __cxa_pure_virtual();
 extern "C" void __cxa_pure_virtual() { lu_bug("pure virtual call", __FILE__, __LINE__); }

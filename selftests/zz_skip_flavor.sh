@@ -1,0 +1,2 @@
+# FLAVORS: debug
+stage_1() { ok "x"; }

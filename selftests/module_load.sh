@@ -10,6 +10,7 @@ stage_1() {
 	check_output "cold boot is generation 1" 1 cat "$LU_SYSFS/generation"
 	check_output "cold boot has no incoming handover" none cat "$LU_SYSFS/handover"
 	check "module version is exported" test -s /sys/module/liveupdate/version
+	luoctl_checks
 	check "load logs the generation" sh -c 'dmesg | grep -q "liveupdate: generation 1, incoming handover: none"'
 
 	check_output "first open succeeds, second is EBUSY" "open 1: ok
@@ -30,4 +31,15 @@ open 2: EBUSY" lu-open -n 2 /dev/liveupdate
 	check "module loads again" insmod "$LU_KO"
 	check_output "a reload in a cold boot stays generation 1" 1 cat "$LU_SYSFS/generation"
 	check "module unloads again" rmmod liveupdate
+	check_fails "luoctl status fails without the module" luoctl status
+}
+
+# luoctl reads the same state the module exposes.
+luoctl_checks() {
+	check_output "luoctl --version names the version" "luoctl $(cat /sys/module/liveupdate/version)" \
+		luoctl --version
+	check "luoctl status succeeds with the module loaded" luoctl status
+	check "luoctl status shows generation 1" sh -c 'luoctl status | grep -qE "^generation: +1$"'
+	check "luoctl status --json is one object with the generation" sh -c \
+		'luoctl status --json | grep -q "\"generation\":1"'
 }

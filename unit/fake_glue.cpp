@@ -18,7 +18,9 @@ std::vector<std::string>& fake_log() {
     return log;
 }
 
-int fake_bug_count() { return bug_count; }
+int fake_bug_count() {
+    return bug_count;
+}
 
 FakeKho& FakeKho::instance() {
     static FakeKho kho;
@@ -31,7 +33,9 @@ void FakeKho::reset() {
     *this = FakeKho();
 }
 
-void FakeKho::cold_boot() { reset(); }
+void FakeKho::cold_boot() {
+    reset();
+}
 
 void FakeKho::reboot() {
     std::map<uint64_t, Block*> survivors;
@@ -54,7 +58,9 @@ void FakeKho::reboot() {
     outgoing_size_ = 0;
 }
 
-uint8_t* FakeKho::incoming_record() { return reinterpret_cast<uint8_t*>(incoming_phys_); }
+uint8_t* FakeKho::incoming_record() {
+    return reinterpret_cast<uint8_t*>(incoming_phys_);
+}
 
 int FakeKho::find_incoming(uint64_t* phys, uint64_t* size) {
     if (!kho_boot_ || incoming_phys_ == 0)
@@ -120,8 +126,12 @@ void FakeKho::unpublish(void* blob) {
 
 extern "C" {
 
-void* lu_alloc(size_t size) { return calloc(1, size ? size : 1); }
-void lu_free(void* ptr) { free(ptr); }
+void* lu_alloc(size_t size) {
+    return calloc(1, size ? size : 1);
+}
+void lu_free(void* ptr) {
+    free(ptr);
+}
 
 void lu_log(int level, const char* fmt, ...) {
     char line[512];
@@ -140,12 +150,26 @@ void lu_bug(const char* expr, const char* file, int line) {
 int lu_kho_find_incoming(uint64_t* phys, uint64_t* size) {
     return FakeKho::instance().find_incoming(phys, size);
 }
-const void* lu_kho_peek(uint64_t phys, uint64_t size) { return FakeKho::instance().peek(phys, size); }
-void* lu_kho_restore(uint64_t phys) { return FakeKho::instance().restore(phys); }
-void* lu_kho_alloc_preserved(size_t size) { return FakeKho::instance().alloc_preserved(size); }
-void lu_kho_free_preserved(void* mem) { FakeKho::instance().free_preserved(mem); }
-uint64_t lu_kho_phys(const void* mem) { return reinterpret_cast<uint64_t>(mem); }
-int lu_kho_publish(void* blob, size_t size) { return FakeKho::instance().publish(blob, size); }
-void lu_kho_unpublish(void* blob) { FakeKho::instance().unpublish(blob); }
+const void* lu_kho_peek(uint64_t phys, uint64_t size) {
+    return FakeKho::instance().peek(phys, size);
+}
+void* lu_kho_restore(uint64_t phys) {
+    return FakeKho::instance().restore(phys);
+}
+void* lu_kho_alloc_preserved(size_t size) {
+    return FakeKho::instance().alloc_preserved(size);
+}
+void lu_kho_free_preserved(void* mem) {
+    FakeKho::instance().free_preserved(mem);
+}
+uint64_t lu_kho_phys(const void* mem) {
+    return reinterpret_cast<uint64_t>(mem);
+}
+int lu_kho_publish(void* blob, size_t size) {
+    return FakeKho::instance().publish(blob, size);
+}
+void lu_kho_unpublish(void* blob) {
+    FakeKho::instance().unpublish(blob);
+}
 
 }  // extern "C"

@@ -51,10 +51,10 @@ TEST(HandoverHeader, RoundTripKeepsEveryField) {
 TEST(HandoverHeader, LayoutIsLittleEndianWithMagicFirst) {
     auto bytes = encoded(sealed(2));
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), 7), "LUMODHO");
-    EXPECT_EQ(bytes[8], 1);   // version
-    EXPECT_EQ(bytes[12], 64); // size
-    EXPECT_EQ(bytes[16], 2);  // generation
-    EXPECT_EQ(bytes[24], 2);  // state Sealed
+    EXPECT_EQ(bytes[8], 1);    // version
+    EXPECT_EQ(bytes[12], 64);  // size
+    EXPECT_EQ(bytes[16], 2);   // generation
+    EXPECT_EQ(bytes[24], 2);   // state Sealed
 }
 
 TEST(HandoverHeader, EveryFlippedBitInTheCheckedRangeIsRefused) {

@@ -6,6 +6,8 @@
 
 namespace lu {
 
-void assert_failed(const char* expr, const char* file, int line) { lu_bug(expr, file, line); }
+void assert_failed(const char* expr, const char* file, int line) {
+    lu_bug(expr, file, line);
+}
 
 }  // namespace lu

@@ -14,7 +14,9 @@ struct lu_core {
 
 namespace {
 
-lu::Orchestrator& orchestrator_of(const lu_core* core) { return *core->orchestrator; }
+lu::Orchestrator& orchestrator_of(const lu_core* core) {
+    return *core->orchestrator;
+}
 
 }  // namespace
 
@@ -39,7 +41,9 @@ extern "C" int lu_core_create(lu_core** out) {
     return 0;
 }
 
-extern "C" void lu_core_destroy(lu_core* core) { delete core; }
+extern "C" void lu_core_destroy(lu_core* core) {
+    delete core;
+}
 
 extern "C" uint64_t lu_core_generation(const lu_core* core) {
     return orchestrator_of(core).generation();
@@ -51,4 +55,6 @@ extern "C" size_t lu_core_handover_status(const lu_core* core, char* buf, size_t
     return text.length();
 }
 
-extern "C" void lu_core_seal(lu_core* core) { orchestrator_of(core).seal(); }
+extern "C" void lu_core_seal(lu_core* core) {
+    orchestrator_of(core).seal();
+}

@@ -19,16 +19,16 @@ IncomingHandover rejected(u32 reason) {
 
 const char* rejection_text(u32 reason) {
     switch (reason) {
-    case errc::kProtoNoSupport:
-        return "unsupported handover version";
-    case errc::kBadMsg:
-        return "corrupted or foreign handover record";
-    case errc::kFault:
-        return "handover record is not in this kernel's memory";
-    case errc::kStale:
-        return "handover record was not preserved";
-    default:
-        return "invalid handover record";
+        case errc::kProtoNoSupport:
+            return "unsupported handover version";
+        case errc::kBadMsg:
+            return "corrupted or foreign handover record";
+        case errc::kFault:
+            return "handover record is not in this kernel's memory";
+        case errc::kStale:
+            return "handover record was not preserved";
+        default:
+            return "invalid handover record";
     }
 }
 
@@ -78,23 +78,27 @@ IncomingHandover IncomingHandover::adopt() {
 
 void IncomingHandover::describe(TextBuffer& out) const {
     switch (kind) {
-    case IncomingKind::None:
-        out.append("none");
-        break;
-    case IncomingKind::Accepted:
-        out.append("accepted");
-        break;
-    case IncomingKind::Rejected:
-        out.append("rejected ").append(rejection_text(reason)).append(" (errno ").append(u64{reason}).append(")");
-        break;
-    case IncomingKind::Failed:
-        if (reason == 0)
-            out.append("failed previous kernel did not seal its handover");
-        else
-            out.append("failed previous kernel could not seal its handover (errno ")
+        case IncomingKind::None:
+            out.append("none");
+            break;
+        case IncomingKind::Accepted:
+            out.append("accepted");
+            break;
+        case IncomingKind::Rejected:
+            out.append("rejected ")
+                .append(rejection_text(reason))
+                .append(" (errno ")
                 .append(u64{reason})
                 .append(")");
-        break;
+            break;
+        case IncomingKind::Failed:
+            if (reason == 0)
+                out.append("failed previous kernel did not seal its handover");
+            else
+                out.append("failed previous kernel could not seal its handover (errno ")
+                    .append(u64{reason})
+                    .append(")");
+            break;
     }
 }
 

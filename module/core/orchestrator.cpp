@@ -32,9 +32,13 @@ Orchestrator::Orchestrator(const IncomingHandover& incoming, PreservedBlock root
                       : 1),
       root_(move(root)) {}
 
-Orchestrator::~Orchestrator() { lu_kho_unpublish(root_.data()); }
+Orchestrator::~Orchestrator() {
+    lu_kho_unpublish(root_.data());
+}
 
-void Orchestrator::seal() { write_root(HandoverState::Sealed, 0); }
+void Orchestrator::seal() {
+    write_root(HandoverState::Sealed, 0);
+}
 
 void Orchestrator::write_root(HandoverState state, u32 failure) {
     HandoverHeader header;

@@ -15,8 +15,7 @@ Result<PreservedBlock> PreservedBlock::create(usize size) {
     return PreservedBlock(mem, size);
 }
 
-PreservedBlock::PreservedBlock(PreservedBlock&& other)
-    : mem_(other.mem_), size_(other.size_) {
+PreservedBlock::PreservedBlock(PreservedBlock&& other) : mem_(other.mem_), size_(other.size_) {
     other.mem_ = nullptr;
     other.size_ = 0;
 }
@@ -32,8 +31,12 @@ PreservedBlock& PreservedBlock::operator=(PreservedBlock&& other) {
     return *this;
 }
 
-PreservedBlock::~PreservedBlock() { lu_kho_free_preserved(mem_); }
+PreservedBlock::~PreservedBlock() {
+    lu_kho_free_preserved(mem_);
+}
 
-u64 PreservedBlock::phys() const { return lu_kho_phys(mem_); }
+u64 PreservedBlock::phys() const {
+    return lu_kho_phys(mem_);
+}
 
 }  // namespace lu

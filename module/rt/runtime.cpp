@@ -12,12 +12,26 @@
 //   object with an .init_array or .ctors section (see Kbuild).
 #include "lu_glue.h"
 
-void* operator new(__SIZE_TYPE__ size) { return lu_alloc(size); }
-void* operator new[](__SIZE_TYPE__ size) { return lu_alloc(size); }
-void operator delete(void* ptr) noexcept { lu_free(ptr); }
-void operator delete[](void* ptr) noexcept { lu_free(ptr); }
-void operator delete(void* ptr, __SIZE_TYPE__) noexcept { lu_free(ptr); }
-void operator delete[](void* ptr, __SIZE_TYPE__) noexcept { lu_free(ptr); }
+void* operator new(__SIZE_TYPE__ size) {
+    return lu_alloc(size);
+}
+void* operator new[](__SIZE_TYPE__ size) {
+    return lu_alloc(size);
+}
+void operator delete(void* ptr) noexcept {
+    lu_free(ptr);
+}
+void operator delete[](void* ptr) noexcept {
+    lu_free(ptr);
+}
+void operator delete(void* ptr, __SIZE_TYPE__) noexcept {
+    lu_free(ptr);
+}
+void operator delete[](void* ptr, __SIZE_TYPE__) noexcept {
+    lu_free(ptr);
+}
 
 extern "C" void __cxa_pure_virtual();
-extern "C" void __cxa_pure_virtual() { lu_bug("pure virtual call", __FILE__, __LINE__); }
+extern "C" void __cxa_pure_virtual() {
+    lu_bug("pure virtual call", __FILE__, __LINE__);
+}

@@ -10,15 +10,12 @@ namespace lu {
 
 void assert_failed(const char* expr, const char* file, int line);
 
-#define LU_ASSERT(expr) \
-    ((expr) ? (void)0 : ::lu::assert_failed(#expr, __FILE__, __LINE__))
+#define LU_ASSERT(expr) ((expr) ? (void)0 : ::lu::assert_failed(#expr, __FILE__, __LINE__))
 
 // Invariants: code_ is in [-MAX_ERRNO, -1].
 class [[nodiscard]] Error {
 public:
-    static constexpr Error from_errno(int positive_errno) {
-        return Error(-positive_errno);
-    }
+    static constexpr Error from_errno(int positive_errno) { return Error(-positive_errno); }
     constexpr int to_errno() const { return code_; }
     constexpr bool operator==(const Error& other) const = default;
 
@@ -30,7 +27,9 @@ private:
     int code_;
 };
 
-constexpr Error err(int positive_errno) { return Error::from_errno(positive_errno); }
+constexpr Error err(int positive_errno) {
+    return Error::from_errno(positive_errno);
+}
 
 // Holds a T or an Error. T must be default-constructible and movable; that
 // keeps Result usable in constant expressions, where the handover codec is
@@ -83,16 +82,18 @@ private:
 
 using Status = Result<void>;
 
-constexpr Status ok() { return Status(); }
+constexpr Status ok() {
+    return Status();
+}
 
 // Propagates the error of a Result/Status expression, else yields its value
 // (a GNU statement expression, as SerenityOS's TRY).
-#define LU_TRY(expr)                        \
-    ({                                      \
-        auto _lu_result = (expr);           \
-        if (!_lu_result.is_ok())            \
-            return _lu_result.error();      \
-        _lu_result.release_value();         \
+#define LU_TRY(expr)                   \
+    ({                                 \
+        auto _lu_result = (expr);      \
+        if (!_lu_result.is_ok())       \
+            return _lu_result.error(); \
+        _lu_result.release_value();    \
     })
 
 }  // namespace lu

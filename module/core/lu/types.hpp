@@ -9,7 +9,9 @@
 #if __has_include(<new>)
 #include <new>
 #else
-inline void* operator new(__SIZE_TYPE__, void* where) noexcept { return where; }
+inline void* operator new(__SIZE_TYPE__, void* where) noexcept {
+    return where;
+}
 #endif
 
 namespace lu {

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Run guest tests in QEMU, one chain of kexec boots per test, and report TAP.
+
+  run-test.py --outdir build/out --flavor default --test selftests/NAME.sh
+              [--test ...] [--log-dir build/logs] [--kvm] [-v]
+
+The guest /init (qemu/guest/init) prints "LU-BOOT test=NAME stage=N" when a
+stage starts and "LU-DONE test=NAME" when the test is over; everything the
+test prints as "ok - ..." / "not ok - ..." in between is a result. Kernel
+reports anywhere in the serial log fail the test.
+"""
+
+import argparse
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Substrings of kernel log lines that fail a test: one list, one place.
+KERNEL_REPORTS = (
+    "BUG:",
+    "WARNING:",
+    "KASAN:",
+    "Kernel panic",
+    "Oops",
+    "possible circular locking",
+    "INFO: possible",
+    "unreferenced object",
+    "UBSAN:",
+    "general protection fault",
+    "list_add corruption",
+    "ODEBUG:",
+)
+# A kmemleak or lockdep flood says nothing more after the first few lines.
+MAX_KERNEL_REPORTS = 10
+
+# Seconds per boot for tests without a TIMEOUT header. KASAN, lockdep and
+# kmemleak under TCG make the debug flavor about three times slower, so a
+# TIMEOUT header is scaled the same way there.
+DEFAULT_TIMEOUT = 60
+FLAVOR_TIMEOUT_FACTOR = {"debug": 3}
+
+RESULT_RE = re.compile(r"^(ok|not ok)\b(?: -)? ?(.*)$")
+BOOT_RE = re.compile(r"^LU-BOOT test=(\S*) stage=(\d+)")
+DONE_RE = re.compile(r"^LU-DONE test=(\S*)")
+
+
+def read_header(path):
+    """The "# KEY: value" lines of the test's leading comment block."""
+    header = {"STAGES": "1", "CMDLINE": "", "FLAVORS": "default debug",
+              "TIMEOUT": str(DEFAULT_TIMEOUT)}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                break
+            m = re.match(r"^#\s*([A-Z]+):\s*(.*)$", line)
+            if m and m.group(1) in header:
+                header[m.group(1)] = m.group(2).strip()
+    return header
+
+
+def build_initramfs(outdir, flavor):
+    dest = os.path.join(ROOT, "build", "initramfs", flavor + ".cpio.gz")
+    subprocess.run([os.path.join(ROOT, "qemu", "mkinitramfs.sh"),
+                    outdir, dest, flavor], check=True)
+    return dest
+
+
+def qemu_command(args, initrd, cmdline):
+    if args.kvm:
+        accel = ["-accel", "kvm", "-cpu", "host"]
+    else:
+        accel = ["-accel", "tcg", "-cpu", "max"]
+    return ["qemu-system-x86_64", *accel, "-m", "2G", "-smp", "2",
+            "-nographic", "-no-reboot",
+            "-kernel", os.path.join(args.outdir, "bzImage"),
+            "-initrd", initrd, "-append", cmdline]
+
+
+def serial_lines(proc, deadline):
+    """Yield the console's lines; yield None when deadline() has passed.
+
+    deadline is a callable so that the caller can move it at each stage.
+    """
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    while True:
+        left = deadline() - time.monotonic()
+        if left <= 0:
+            yield None
+            return
+        if not sel.select(left):
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            yield line.decode("utf-8", "replace").rstrip("\r")
+    if buf:
+        yield buf.decode("utf-8", "replace").rstrip("\r")
+
+
+class Run:
+    """Results of one test's boot chain."""
+
+    def __init__(self, name, stages):
+        self.name = name
+        self.stages = stages
+        self.results = []  # (ok: bool, text)
+        self.lines = []  # results and the guest's "# " diagnostics, in order
+        self.booted = []  # stage numbers in boot order
+        self.done = False
+        self.reports = 0
+        self.log = None
+
+    def add(self, ok, text):
+        self.results.append((ok, text))
+        self.lines.append(f"{'ok' if ok else 'not ok'} {len(self.results)} - {text}")
+
+    def fail(self, text):
+        self.add(False, text)
+
+    def stage_label(self):
+        return f"[stage {self.booted[-1]}] " if self.booted else ""
+
+    def counts(self):
+        skipped = sum(1 for ok, t in self.results if ok and is_skip(t))
+        passed = sum(1 for ok, _ in self.results if ok) - skipped
+        failed = sum(1 for ok, _ in self.results if not ok)
+        return passed, failed, skipped
+
+
+def test_name(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def is_skip(text):
+    return re.search(r"#\s*SKIP\b", text, re.IGNORECASE) is not None
+
+
+def scan_line(run, line):
+    m = BOOT_RE.match(line)
+    if m:
+        stage = int(m.group(2))
+        if m.group(1) != run.name:
+            run.fail(f"stage {stage} booted test '{m.group(1)}'")
+        run.booted.append(stage)
+        return True
+    if DONE_RE.match(line):
+        run.done = True
+        return False
+    m = RESULT_RE.match(line)
+    if m and run.booted:
+        run.add(m.group(1) == "ok", run.stage_label() + m.group(2))
+        return False
+    # The test's diagnostics may quote kernel messages: relay, don't scan.
+    if line.startswith("#"):
+        if run.booted:
+            run.lines.append(line)
+        return False
+    if any(r in line for r in KERNEL_REPORTS):
+        run.reports += 1
+        if run.reports <= MAX_KERNEL_REPORTS:
+            run.fail(f"{run.stage_label()}kernel: {line.strip()}")
+    return False
+
+
+def run_test(args, initrd, path, header):
+    name = test_name(path)
+    stages = int(header["STAGES"])
+    timeout = int(header["TIMEOUT"]) * FLAVOR_TIMEOUT_FACTOR.get(args.flavor, 1)
+    cmdline = ["console=ttyS0", "kho=on", "retain_initrd", "panic=-1",
+               "loglevel=7", f"lu.test={name}", "lu.stage=1",
+               f"lu.stages={stages}"]
+    if args.flavor == "debug":
+        cmdline += ["lu.kmemleak=1", "panic_on_warn=1"]
+    if header["CMDLINE"]:
+        cmdline.append(header["CMDLINE"])
+
+    run = Run(name, stages)
+    log_path = os.path.join(args.log_dir, args.flavor, name + ".log")
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    deadline = time.monotonic() + timeout
+    cmd = qemu_command(args, initrd, " ".join(cmdline))
+    with open(log_path, "w") as log:
+        log.write("# " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            for line in serial_lines(proc, lambda: deadline):
+                if line is None:
+                    stage = run.booted[-1] if run.booted else 1
+                    run.fail(f"{name}: stage {stage} timed out after {timeout} s")
+                    break
+                log.write(line + "\n")
+                log.flush()
+                if args.verbose:
+                    print(line, file=sys.stderr)
+                if scan_line(run, line):
+                    deadline = time.monotonic() + timeout
+        finally:
+            proc.kill()
+            status = proc.wait()
+
+    if run.reports > MAX_KERNEL_REPORTS:
+        run.fail(f"{run.reports - MAX_KERNEL_REPORTS} more kernel report lines")
+    if not run.done and status == 0:
+        run.fail("guest stopped without LU-DONE")
+    if status not in (0, -9):
+        run.fail(f"qemu exited with status {status}")
+    for stage in range(1, stages + 1):
+        if stage not in run.booted:
+            run.fail(f"stage {stage} never ran")
+    if run.booted and run.booted != list(range(1, len(run.booted) + 1)):
+        run.fail(f"stages booted out of order: {run.booted}")
+    if not run.results:
+        run.fail("the test reported no results")
+
+    run.log = log_path
+    if not run.counts()[1]:
+        os.unlink(log_path)
+    return run
+
+
+def print_subtest(number, label, run, seconds):
+    print(f"# Subtest: {label}")
+    for line in run.lines:
+        print("    " + line)
+    print(f"    1..{len(run.results)}")
+    passed, failed, skipped = run.counts()
+    print(f"{'not ok' if failed else 'ok'} {number} - {label}")
+    print(f"# {label}: {seconds:.1f} s")
+    if failed:
+        print(f"# serial log kept in {os.path.relpath(run.log)}")
+    print(f"RESULT {label} passed={passed} failed={failed} skipped={skipped}")
+    return failed == 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outdir", required=True)
+    parser.add_argument("--flavor", required=True)
+    parser.add_argument("--test", action="append", required=True)
+    parser.add_argument("--log-dir", default=os.path.join(ROOT, "build", "logs"))
+    parser.add_argument("--kvm", action="store_true",
+                        default=os.environ.get("LU_QEMU_KVM") == "1")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="copy the serial console to stderr")
+    args = parser.parse_args()
+
+    print(f"1..{len(args.test)}", flush=True)
+    initrd = None
+    all_passed = True
+    for number, path in enumerate(args.test, 1):
+        label = f"{args.flavor}/{test_name(path)}"
+        header = read_header(path)
+        if args.flavor not in header["FLAVORS"].split():
+            print(f"ok {number} - {label} # SKIP not for flavor {args.flavor}")
+            print(f"RESULT {label} passed=0 failed=0 skipped=1", flush=True)
+            continue
+        if initrd is None:
+            try:
+                initrd = build_initramfs(args.outdir, args.flavor)
+            except subprocess.CalledProcessError:
+                print("Bail out! cannot build the initramfs", flush=True)
+                return 1
+        start = time.monotonic()
+        run = run_test(args, initrd, path, header)
+        all_passed &= print_subtest(number, label, run,
+                                    time.monotonic() - start)
+        sys.stdout.flush()
+    return 0 if all_passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

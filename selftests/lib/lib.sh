@@ -1,0 +1,96 @@
+# TAP helpers for the in-guest test files (busybox ash), sourced by /init
+# before the test file. Every result is one line, `ok - DESC` or
+# `not ok - DESC`, with no number: the host numbers them across stages.
+# Diagnostics are lines starting with "# ".
+#
+# Each helper returns 0 for ok and 1 for not ok, so that a test can write
+# `check "module loads" insmod "$LU_KO" || bail "no module"`.
+
+# Where the initramfs puts the module, and where its device's attributes
+# appear once loaded (module/glue/device.c).
+# shellcheck disable=SC2034 # used by the test files
+LU_KO=/lib/modules/liveupdate.ko
+LU_SYSFS=/sys/class/misc/liveupdate
+
+# diag TEXT: TEXT as diagnostic lines (multi-line TEXT is fine).
+diag() {
+	printf '%s\n' "$1" | sed 's/^/# /'
+}
+
+ok() {
+	echo "ok - $1"
+}
+
+# not_ok DESC [DIAGNOSTIC]
+not_ok() {
+	echo "not ok - $1"
+	[ -z "${2-}" ] || diag "$2"
+	return 1
+}
+
+# skip DESC REASON
+skip() {
+	echo "ok - $1 # SKIP $2"
+}
+
+# bail REASON: a failure that makes the later stages pointless. /init sees
+# the exit status, skips the kexec and ends the test; the host then reports
+# the stages that never ran.
+bail() {
+	not_ok "$1"
+	exit 125
+}
+
+# check DESC CMD [ARG...]: ok if CMD exits 0; its output shows up only on
+# failure.
+check() {
+	_desc=$1
+	shift
+	if _out=$("$@" 2>&1); then
+		ok "$_desc"
+	else
+		not_ok "$_desc" "\`$*\` exited $?${_out:+:
+$_out}"
+	fi
+}
+
+# check_fails DESC CMD [ARG...]: ok if CMD exits non-zero.
+check_fails() {
+	_desc=$1
+	shift
+	if _out=$("$@" 2>&1); then
+		not_ok "$_desc" "\`$*\` succeeded but should have failed${_out:+:
+$_out}"
+	else
+		ok "$_desc"
+	fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected: $2
+actual:   $3"
+	fi
+}
+
+# check_output DESC EXPECTED CMD [ARG...]: ok if CMD's stdout (trailing
+# newlines dropped) is EXPECTED. The exit status is not checked, so that a
+# probe may report e.g. "open 2: EBUSY" and exit with that errno; it is shown
+# on a mismatch. CMD's stderr goes to the console.
+check_output() {
+	_desc=$1
+	_want=$2
+	shift 2
+	_out=$("$@")
+	_rc=$?
+	if [ "$_out" = "$_want" ]; then
+		ok "$_desc"
+	else
+		not_ok "$_desc" "\`$*\` exited $_rc
+expected: $_want
+actual:   $_out"
+	fi
+}

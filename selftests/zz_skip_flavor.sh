@@ -1,2 +1,0 @@
-# FLAVORS: debug
-stage_1() { ok "x"; }

@@ -1,0 +1,66 @@
+// What a luoctl command is, and what its handler receives.
+#pragma once
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "json.hpp"
+#include "result.hpp"
+
+namespace lu::luoctl {
+
+struct CommandContext;
+
+// Runs one command. A handler reports failure by returning an Error; the dispatcher prints it,
+// adds it to the JSON object in JSON mode, and exits 1. A failing handler may still have written
+// output: status shows the state it found before reporting that liveupdate is unavailable.
+using Handler = Status (*)(const CommandContext& context);
+
+// One entry of the command table; each is defined next to its handler in cmd_<name>.cpp.
+struct Command {
+    std::string_view name;
+    std::string_view synopsis;     // what follows the name in the usage line, e.g. "[COMMAND]"
+    std::string_view summary;      // one line, for the command list
+    std::string_view description;  // a paragraph, for `luoctl help NAME`
+    std::size_t max_args;          // positional arguments accepted
+    Handler handler;
+};
+
+// The command line, parsed: which command runs, and with what.
+//
+// Invariants, once parse_args() succeeded: command is not null; args.size() <= command->max_args;
+// help_topic is null unless command is the help command, whose argument it replaces.
+struct Invocation {
+    const Command* command = nullptr;
+    std::vector<std::string_view> args;
+    const Command* help_topic = nullptr;  // the command to describe; null: describe luoctl
+    bool json = false;
+};
+
+// What luoctl takes from its process environment; tests build one by hand.
+struct Environment {
+    // The directory that stands for "/" when reading /sys, /dev and debugfs ($LUOCTL_SYSFS_ROOT).
+    std::string sysfs_root = "/";
+};
+
+// Everything a handler may use.
+//
+// Invariants: json is non-null exactly in JSON mode. Then the dispatcher has opened the one
+// top-level object on out and closes it after the handler: the handler adds members through json
+// and writes nothing to out directly. It gathers everything that can fail before writing, so it
+// never returns with a nested object or array still open. In text mode the handler writes lines
+// to out.
+struct CommandContext {
+    const Invocation& invocation;
+    const Environment& environment;
+    std::ostream& out;
+    JsonWriter* json;
+};
+
+// "luoctl NAME SYNOPSIS": how to call the command, as shown by help and in usage errors.
+std::string usage_line(const Command& command);
+
+}  // namespace lu::luoctl

@@ -1,0 +1,107 @@
+// JSON output: string escaping and a streaming writer for luoctl's --json mode.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lu::luoctl {
+
+// The two-character escape RFC 8259 (section 7) gives c, or nothing if it has none.
+constexpr std::string_view short_escape(char c) {
+    switch (c) {
+        case '"':
+            return "\\\"";
+        case '\\':
+            return "\\\\";
+        case '\b':
+            return "\\b";
+        case '\f':
+            return "\\f";
+        case '\n':
+            return "\\n";
+        case '\r':
+            return "\\r";
+        case '\t':
+            return "\\t";
+        default:
+            return {};
+    }
+}
+
+// Returns text escaped for use between the quotes of a JSON string: quote, backslash and every
+// control character below 0x20 are escaped; other bytes pass through, so UTF-8 stays UTF-8.
+constexpr std::string json_escape(std::string_view text) {
+    constexpr std::string_view kHexDigits = "0123456789abcdef";
+    std::string escaped;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (const std::string_view escape = short_escape(c); !escape.empty()) {
+            escaped += escape;
+        } else if (byte < 0x20) {
+            escaped += "\\u00";
+            escaped += kHexDigits[byte >> 4];
+            escaped += kHexDigits[byte & 0xf];
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+static_assert(json_escape("plain") == "plain");
+static_assert(json_escape("say \"hi\"\\") == "say \\\"hi\\\"\\\\");
+static_assert(json_escape("a\tb\n") == "a\\tb\\n");
+static_assert(json_escape("\x01\x1f\x7f") == "\\u0001\\u001f\x7f");
+
+// Writes one compact JSON document as a sequence of calls that mirror its structure:
+//   w.begin_object().key("generation").number(2).end_object();
+// Commas and quoting are the writer's business, structure is the caller's.
+//
+// Invariants: the calls form a well-formed document: a key only directly inside an object and
+// followed by exactly one value, every begin matched by its end. Misuse is a bug in luoctl and is
+// caught by assert.
+class JsonWriter {
+public:
+    explicit JsonWriter(std::ostream& out) : out_(out) {}
+
+    JsonWriter& begin_object();
+    JsonWriter& end_object();
+    JsonWriter& begin_array();
+    JsonWriter& end_array();
+    JsonWriter& key(std::string_view name);
+
+    JsonWriter& string(std::string_view text);
+    JsonWriter& boolean(bool value);
+    JsonWriter& null();
+
+    // Integers only: luoctl reports counters and errno values, never fractions.
+    template <std::integral T>
+    requires(!std::same_as<T, bool>) JsonWriter& number(T value) {
+        return scalar(std::to_string(value));
+    }
+
+    // Number of objects and arrays opened and not yet closed.
+    std::size_t depth() const { return scopes_.size(); }
+
+private:
+    struct Scope {
+        bool is_object;
+        bool has_members;
+    };
+
+    // Writes the separator a new value needs and checks that a value is allowed here.
+    void before_value();
+    JsonWriter& scalar(std::string_view literal);
+    JsonWriter& open(char bracket, bool is_object);
+    JsonWriter& close(char bracket, bool is_object);
+
+    std::ostream& out_;
+    std::vector<Scope> scopes_;
+    bool key_pending_ = false;  // a key was written and awaits its value
+};
+
+}  // namespace lu::luoctl

@@ -1,0 +1,17 @@
+// luoctl: the command-line tool of the liveupdate module. Everything but reading the process's
+// arguments and environment is in run(), where the unit tests can reach it.
+#include <cstdlib>
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+#include "luoctl.hpp"
+
+int main(int argc, char* argv[]) {
+    const std::vector<std::string_view> args(argv + 1, argv + argc);
+    lu::luoctl::Environment environment;
+    if (const char* root = std::getenv("LUOCTL_SYSFS_ROOT"); root != nullptr && *root != '\0') {
+        environment.sysfs_root = root;
+    }
+    return lu::luoctl::run(args, environment, std::cout, std::cerr);
+}

@@ -1,0 +1,38 @@
+// Reading the files the kernel publishes about itself (/sys, /dev, debugfs), under a root that
+// unit tests can replace with a fake tree.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "result.hpp"
+
+namespace lu::luoctl {
+
+// Every path a SysfsRoot takes is absolute as on the running system ("/sys/module/liveupdate")
+// and is looked up under root instead of "/".
+//
+// Invariants: root_ has no trailing slash ("" stands for "/"), so root_ + path is the file.
+class SysfsRoot {
+public:
+    explicit SysfsRoot(std::string_view root);
+
+    // The file's status, or nothing if it does not exist.
+    Result<std::optional<struct stat>> stat(std::string_view path) const;
+
+    // A sysfs attribute's value without its trailing newline, or nothing if it does not exist.
+    Result<std::optional<std::string>> read_attribute(std::string_view path) const;
+
+    // Whether path is a directory with at least one entry; false if it is empty or absent.
+    Result<bool> has_entries(std::string_view path) const;
+
+private:
+    std::string resolve(std::string_view path) const;
+
+    std::string root_;
+};
+
+}  // namespace lu::luoctl

@@ -1,0 +1,134 @@
+// luoctl status end to end: run() over a fake sysfs tree, output compared byte for byte.
+#include <gtest/gtest.h>
+
+#include "fake_sysfs.hpp"
+#include "luoctl.hpp"
+#include "luoctl_runner.hpp"
+
+namespace lu::luoctl {
+namespace {
+
+using test::FakeSysfs;
+using test::Outcome;
+using test::run_luoctl;
+
+constexpr std::string_view kNotLoaded =
+    "luoctl: liveupdate is not available: module not loaded (modprobe liveupdate)\n";
+
+TEST(StatusCommand, DescribesALoadedModule) {
+    FakeSysfs fake;
+    fake.add_module("1", "none");
+    fake.mount_debugfs(/*kho_enabled=*/true);
+    const Outcome outcome = run_luoctl({"status"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    EXPECT_EQ(outcome.out,
+              "provider:   module\n"
+              "module:     loaded (version 0.1.0)\n"
+              "device:     /dev/liveupdate (mode 0600)\n"
+              "generation: 1\n"
+              "handover:   none\n"
+              "kho:        enabled\n");
+    EXPECT_EQ(outcome.err, "");
+}
+
+TEST(StatusCommand, ShowsTheReasonOfARejectedHandover) {
+    FakeSysfs fake;
+    fake.add_module("4", "rejected format version 9, expected 1");
+    fake.mount_debugfs(/*kho_enabled=*/false);
+    const Outcome outcome = run_luoctl({"status"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    EXPECT_EQ(outcome.out,
+              "provider:   module\n"
+              "module:     loaded (version 0.1.0)\n"
+              "device:     /dev/liveupdate (mode 0600)\n"
+              "generation: 4\n"
+              "handover:   rejected: format version 9, expected 1\n"
+              "kho:        disabled\n");
+}
+
+TEST(StatusCommand, PrintsTheStateAndFailsWhenTheModuleIsNotLoaded) {
+    FakeSysfs fake;
+    const Outcome outcome = run_luoctl({"status"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitFailure);
+    EXPECT_EQ(outcome.out,
+              "provider:   none\n"
+              "module:     not loaded\n"
+              "device:     /dev/liveupdate (missing)\n"
+              "generation: unknown\n"
+              "handover:   unknown\n"
+              "kho:        unknown (debugfs not mounted)\n");
+    EXPECT_EQ(outcome.err, kNotLoaded);
+}
+
+TEST(StatusCommand, NamesTheInKernelProvider) {
+    FakeSysfs fake;
+    fake.add_file("/dev/liveupdate", "", 0660);
+    const Outcome outcome = run_luoctl({"st"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    EXPECT_EQ(outcome.out,
+              "provider:   in-kernel\n"
+              "module:     not loaded\n"
+              "device:     /dev/liveupdate (mode 0660)\n"
+              "generation: unknown\n"
+              "handover:   unknown\n"
+              "kho:        unknown (debugfs not mounted)\n");
+}
+
+TEST(StatusCommand, WritesOneJsonObjectForALoadedModule) {
+    FakeSysfs fake;
+    fake.add_module("2", "accepted");
+    fake.mount_debugfs(/*kho_enabled=*/true);
+    const Outcome outcome = run_luoctl({"status", "--json"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    EXPECT_EQ(outcome.out, R"({"provider":"module","module":{"loaded":true,"version":"0.1.0"},)"
+                           R"("device":{"path":"/dev/liveupdate","mode":"0600"},"generation":2,)"
+                           R"("handover":{"outcome":"accepted","reason":null},"kho":"enabled"})"
+                           "\n");
+    EXPECT_EQ(outcome.err, "");
+}
+
+TEST(StatusCommand, EscapesTheHandoverReasonInJson) {
+    FakeSysfs fake;
+    fake.add_module("5", "failed session \"db\"\tlost");
+    const Outcome outcome = run_luoctl({"-j", "status"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    EXPECT_NE(
+        outcome.out.find(R"("handover":{"outcome":"failed","reason":"session \"db\"\tlost"})"),
+        std::string::npos)
+        << outcome.out;
+}
+
+TEST(StatusCommand, PutsTheStateAndTheErrorInOneJsonObject) {
+    FakeSysfs fake;
+    const Outcome outcome = run_luoctl({"status", "-j"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitFailure);
+    EXPECT_EQ(
+        outcome.out,
+        R"({"provider":null,"module":{"loaded":false,"version":null},"device":null,)"
+        R"("generation":null,"handover":null,"kho":"unknown",)"
+        R"json("error":"liveupdate is not available: module not loaded (modprobe liveupdate)",)json"
+        R"("errno":19})"
+        "\n");
+    EXPECT_EQ(outcome.err, kNotLoaded);
+}
+
+TEST(StatusCommand, PrintsNothingButTheErrorWhenTheStateCannotBeRead) {
+    FakeSysfs fake;
+    fake.add_module("zero", "none");
+    const Outcome text = run_luoctl({"status"}, fake.root());
+    EXPECT_EQ(text.exit_status, kExitFailure);
+    EXPECT_EQ(text.out, "");
+    EXPECT_EQ(text.err,
+              "luoctl: /sys/class/misc/liveupdate/generation: expected a decimal generation of at "
+              "least 1, found 'zero'\n");
+
+    const Outcome json = run_luoctl({"status", "--json"}, fake.root());
+    EXPECT_EQ(json.exit_status, kExitFailure);
+    EXPECT_EQ(json.out,
+              R"({"error":"/sys/class/misc/liveupdate/generation: expected a decimal generation )"
+              R"(of at least 1, found 'zero'","errno":71})"
+              "\n");
+}
+
+}  // namespace
+}  // namespace lu::luoctl

@@ -1,0 +1,56 @@
+#include "suggest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+namespace lu::luoctl {
+namespace {
+
+TEST(EditDistance, CountsInsertionsDeletionsAndSubstitutions) {
+    EXPECT_EQ(edit_distance("status", "status"), 0u);
+    EXPECT_EQ(edit_distance("statu", "status"), 1u);
+    EXPECT_EQ(edit_distance("statuss", "status"), 1u);
+    EXPECT_EQ(edit_distance("stxtus", "status"), 1u);
+    EXPECT_EQ(edit_distance("", "abc"), 3u);
+    EXPECT_EQ(edit_distance("abc", ""), 3u);
+}
+
+TEST(EditDistance, CountsASwapOfNeighboursAsTwo) {
+    EXPECT_EQ(edit_distance("stauts", "status"), 2u);
+}
+
+TEST(EditDistance, IsSymmetric) {
+    EXPECT_EQ(edit_distance("kitten", "sitting"), edit_distance("sitting", "kitten"));
+}
+
+constexpr std::array<std::string_view, 3> kCommands = {"status", "version", "help"};
+
+TEST(ClosestMatch, FindsTheNearestCandidate) {
+    EXPECT_EQ(closest_match("stauts", kCommands), "status");
+    EXPECT_EQ(closest_match("verison", kCommands), "version");
+    EXPECT_EQ(closest_match("hlep", kCommands), "help");
+}
+
+TEST(ClosestMatch, SuggestsNothingBeyondTheBound) {
+    EXPECT_EQ(closest_match("preserve", kCommands), std::nullopt);
+    EXPECT_EQ(closest_match("xyzzy", kCommands), std::nullopt);
+}
+
+TEST(ClosestMatch, AcceptsExactlyTheBound) {
+    // Three substitutions away from "help", four from everything else.
+    EXPECT_EQ(closest_match("hxxx", kCommands), "help");
+    EXPECT_EQ(closest_match("xxxx", kCommands), std::nullopt);
+}
+
+TEST(ClosestMatch, PrefersTheEarlierCandidateOnATie) {
+    constexpr std::array<std::string_view, 2> candidates = {"load", "lead"};
+    EXPECT_EQ(closest_match("lxad", candidates), "load");
+}
+
+TEST(ClosestMatch, HandlesNoCandidates) {
+    EXPECT_EQ(closest_match("status", std::span<const std::string_view>()), std::nullopt);
+}
+
+}  // namespace
+}  // namespace lu::luoctl

@@ -22,6 +22,13 @@ int fake_bug_count() {
     return bug_count;
 }
 
+FakeKho::Block::Block(size_t len) : size((len + 4095) & ~size_t{4095}) {
+    bytes = static_cast<uint8_t*>(aligned_alloc(4096, size));
+    memset(bytes, 0, size);
+}
+
+FakeKho::Block::~Block() { free(bytes); }
+
 FakeKho& FakeKho::instance() {
     static FakeKho kho;
     return kho;
@@ -83,16 +90,25 @@ void* FakeKho::restore(uint64_t phys) {
     return reinterpret_cast<void*>(phys);
 }
 
+void FakeKho::free_restored(void* mem) {
+    auto phys = reinterpret_cast<uint64_t>(mem);
+    auto found = blocks_.find(phys);
+    if (found == blocks_.end() || !found->second->restored)
+        return;  // the kernel would free a page it does not own: a core bug
+    delete found->second;
+    blocks_.erase(found);
+    freed_restored++;
+}
+
 void* FakeKho::alloc_preserved(size_t size) {
     if (fail_alloc)
         return nullptr;
-    auto* block = new Block;
-    block->bytes.assign(size, 0);
+    auto* block = new Block(size);
     block->boot = boot_;
-    auto phys = reinterpret_cast<uint64_t>(block->bytes.data());
+    auto phys = reinterpret_cast<uint64_t>(block->bytes);
     blocks_[phys] = block;
     preserved_.insert(phys);
-    return block->bytes.data();
+    return block->bytes;
 }
 
 void FakeKho::free_preserved(void* mem) {
@@ -162,6 +178,7 @@ void* lu_kho_alloc_preserved(size_t size) {
 void lu_kho_free_preserved(void* mem) {
     FakeKho::instance().free_preserved(mem);
 }
+void lu_kho_free_restored(void* mem) { FakeKho::instance().free_restored(mem); }
 uint64_t lu_kho_phys(const void* mem) {
     return reinterpret_cast<uint64_t>(mem);
 }

@@ -32,6 +32,9 @@ public:
 
     // Observations.
     int restores = 0;
+    int freed_restored = 0;
+    // Blocks the previous kernel handed over that nobody restored yet.
+    size_t unrestored() const { return incoming_preserved_.size(); }
     size_t preserved_blocks() const { return preserved_.size(); }
     bool published() const { return outgoing_ != nullptr; }
 
@@ -41,12 +44,19 @@ public:
     void* restore(uint64_t phys);
     void* alloc_preserved(size_t size);
     void free_preserved(void* mem);
+    void free_restored(void* mem);
     int publish(void* blob, size_t size);
     void unpublish(void* blob);
 
 private:
+    // Page-aligned, as KHO's folios are.
     struct Block {
-        std::vector<uint8_t> bytes;
+        explicit Block(size_t size);
+        ~Block();
+        Block(const Block&) = delete;
+        Block& operator=(const Block&) = delete;
+        uint8_t* bytes;
+        size_t size;
         bool restored = false;
         int boot = 0;  // the boot that allocated it
     };

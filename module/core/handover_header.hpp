@@ -13,7 +13,9 @@
 //  48  u32 crc          CRC-32C of bytes [0, 48)
 //  52  u32 adopted      set by the kernel that took the record; outside the
 //                       checksum because the next kernel writes it
-//  56  u64 reserved     zero
+//  56  u32 consumed     set by that kernel once it read the payload (ok or
+//                       failed), so a module reload never reads it twice
+//  60  u32 reserved     zero
 //
 // The previous kernel keeps the record current while it runs (state Open)
 // and seals it at the reboot notifier. A record that is not Sealed tells the
@@ -34,6 +36,8 @@ enum class HandoverState : u32 {
     Failed = 3,  // the reboot notifier could not complete it
 };
 
+enum class PayloadState { Unread, ReadOk, ReadFailed };
+
 struct HandoverHeader {
     u64 generation = 0;
     HandoverState state = HandoverState::Open;
@@ -41,6 +45,7 @@ struct HandoverHeader {
     u64 payload_phys = 0;
     u64 payload_len = 0;
     bool adopted = false;
+    PayloadState payload_state = PayloadState::Unread;
 };
 
 class HandoverHeaderCodec {
@@ -89,8 +94,21 @@ public:
         header.payload_len = wire::load<u64>(in, kPayloadLenOffset);
         if (header.generation == 0 || (header.payload_phys == 0) != (header.payload_len == 0))
             return err(errc::kInval);
-        if (wire::load<u64>(in, kReservedOffset) != 0)
+        if (wire::load<u32>(in, kReservedOffset) != 0)
             return err(errc::kInval);
+        switch (wire::load<u32>(in, kConsumedOffset)) {
+        case 0:
+            header.payload_state = PayloadState::Unread;
+            break;
+        case kConsumedOkMark:
+            header.payload_state = PayloadState::ReadOk;
+            break;
+        case kConsumedFailedMark:
+            header.payload_state = PayloadState::ReadFailed;
+            break;
+        default:
+            return err(errc::kInval);
+        }
         u32 adopted = wire::load<u32>(in, kAdoptedOffset);
         if (adopted != 0 && adopted != kAdoptedMark)
             return err(errc::kInval);
@@ -104,6 +122,10 @@ public:
         wire::store<u32>(record, kAdoptedOffset, kAdoptedMark);
     }
 
+    static constexpr void mark_consumed(ByteSpan record, bool ok) {
+        wire::store<u32>(record, kConsumedOffset, ok ? kConsumedOkMark : kConsumedFailedMark);
+    }
+
 private:
     static constexpr usize kMagicOffset = 0;
     static constexpr usize kVersionOffset = 8;
@@ -115,8 +137,11 @@ private:
     static constexpr usize kPayloadLenOffset = 40;
     static constexpr usize kCrcOffset = 48;
     static constexpr usize kAdoptedOffset = 52;
-    static constexpr usize kReservedOffset = 56;
-    static constexpr u32 kAdoptedMark = 0x41444f50;  // "PODA"
+    static constexpr usize kConsumedOffset = 56;
+    static constexpr usize kReservedOffset = 60;
+    static constexpr u32 kAdoptedMark = 0x41444f50;        // "PODA"
+    static constexpr u32 kConsumedOkMark = 0x4b4f4450;     // "PDOK"
+    static constexpr u32 kConsumedFailedMark = 0x4c464450;  // "PDFL"
 };
 
 // Compile-time checks of the codec: a round trip, and a flipped bit refused.

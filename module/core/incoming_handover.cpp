@@ -66,6 +66,8 @@ IncomingHandover IncomingHandover::adopt() {
             return rejected(errc::kStale);
         HandoverHeaderCodec::mark_adopted(ByteSpan(static_cast<u8*>(record), size));
     }
+    // Restored now, so writable; it stays ours for the rest of the boot.
+    incoming.record = static_cast<u8*>(const_cast<void*>(peeked));
 
     if (incoming.header.state == HandoverState::Sealed) {
         incoming.kind = IncomingKind::Accepted;

@@ -23,6 +23,8 @@ struct IncomingHandover {
     u64 generation = 0;
     u32 reason = 0;
     HandoverHeader header;
+    // The restored root record (Accepted or Failed), kept for the boot.
+    u8* record = nullptr;
 
     // Finds, validates and takes ownership of our subtree in the KHO tree the
     // previous kernel passed. Never fails: a bad handover is described, not

@@ -3,16 +3,21 @@
 
 #include "lu/errno.hpp"
 #include "lu_glue.h"
+#include "wire.hpp"
 
 #include "lu/enforce.h"
 
 namespace lu {
 
 Result<Own<Orchestrator>> Orchestrator::create() {
+    Mutex lock = LU_TRY(Mutex::create(LU_LOCK_ORCHESTRATOR));
+    HandlerRegistry registry = LU_TRY(HandlerRegistry::create());
+    FileIndex index = LU_TRY(FileIndex::create());
     IncomingHandover incoming = IncomingHandover::adopt();
     PreservedBlock root = LU_TRY(PreservedBlock::create(HandoverHeaderCodec::kSize));
 
-    Own<Orchestrator> self(new Orchestrator(incoming, move(root)));
+    Own<Orchestrator> self(
+        new Orchestrator(incoming, move(root), move(lock), move(registry), move(index)));
     if (!self)
         return err(errc::kNoMem);
     self->write_root(HandoverState::Open, 0);
@@ -25,19 +30,29 @@ Result<Own<Orchestrator>> Orchestrator::create() {
     return self;
 }
 
-Orchestrator::Orchestrator(const IncomingHandover& incoming, PreservedBlock root)
+Orchestrator::Orchestrator(const IncomingHandover& incoming, PreservedBlock root, Mutex lock,
+                           HandlerRegistry registry, FileIndex index)
     : incoming_(incoming),
       generation_(incoming.kind == IncomingKind::Accepted || incoming.kind == IncomingKind::Failed
                       ? incoming.generation + 1
                       : 1),
-      root_(move(root)) {}
+      root_(move(root)),
+      lock_(move(lock)),
+      registry_(move(registry)),
+      index_(move(index)),
+      sessions_chain_(ChainKind::Sessions, SessionRecord::kSize) {}
 
 Orchestrator::~Orchestrator() {
+    // Every outgoing session holds a file whose module reference keeps us
+    // loaded, so only incoming sessions can remain: the module stays pinned
+    // while there are any, except when their handover failed to load.
+    LU_ASSERT(outgoing_.is_empty());
+    while (Session* session = incoming_sessions_.first()) {
+        incoming_sessions_.remove(*session);
+        session->abandon();
+        delete session;
+    }
     lu_kho_unpublish(root_.data());
-}
-
-void Orchestrator::seal() {
-    write_root(HandoverState::Sealed, 0);
 }
 
 void Orchestrator::write_root(HandoverState state, u32 failure) {
@@ -45,7 +60,242 @@ void Orchestrator::write_root(HandoverState state, u32 failure) {
     header.generation = generation_;
     header.state = state;
     header.failure = failure;
+    header.payload_phys = sessions_chain_.head_phys();
+    header.payload_len = header.payload_phys ? sessions_chain_.bytes() : 0;
     HandoverHeaderCodec::encode(header, root_.bytes());
+}
+
+Status Orchestrator::open() {
+    Guard guard(lock_);
+    if (phase_ == IncomingPhase::Unread) {
+        read_status_ = read_incoming();
+        phase_ = read_status_.is_ok() ? IncomingPhase::Read : IncomingPhase::Failed;
+        if (!incoming_sessions_.is_empty())
+            lu_module_pin();
+    }
+    return phase_ == IncomingPhase::Failed ? err(errc::kIo) : ok();
+}
+
+Status Orchestrator::read_incoming() {
+    switch (incoming_.kind) {
+    case IncomingKind::None:
+        return ok();
+    case IncomingKind::Rejected:
+    case IncomingKind::Failed:
+        lu_log(LU_LOG_ERR, "the previous kernel's handover is unusable; no session can be retrieved");
+        return err(errc::kIo);
+    case IncomingKind::Accepted:
+        break;
+    }
+    const HandoverHeader& header = incoming_.header;
+    if (header.payload_state == PayloadState::ReadFailed)
+        return err(errc::kIo);
+    if (header.payload_state == PayloadState::ReadOk || header.payload_phys == 0)
+        return ok();
+
+    // Marked before anything is restored: whatever happens next, a reload
+    // of the module must not restore these blocks a second time.
+    ByteSpan record(incoming_.record, HandoverHeaderCodec::kSize);
+    HandoverHeaderCodec::mark_consumed(record, false);
+    Status status = RecordChain::consume(
+        header.payload_phys, ChainKind::Sessions, SessionRecord::kSize,
+        [this](ConstByteSpan session) { return read_incoming_session(session); });
+    if (!status.is_ok()) {
+        lu_log(LU_LOG_ERR, "cannot read the incoming sessions (errno %d); none can be retrieved",
+               -status.error().to_errno());
+        while (Session* session = incoming_sessions_.first())
+            destroy_incoming(session);
+        return err(errc::kIo);
+    }
+    HandoverHeaderCodec::mark_consumed(record, true);
+    lu_log(LU_LOG_INFO, "%lu incoming sessions", static_cast<unsigned long>(incoming_sessions_.size()));
+    return ok();
+}
+
+Status Orchestrator::read_incoming_session(ConstByteSpan record) {
+    auto name = SessionName::parse(record.data() + SessionRecord::kNameOffset);
+    if (!name.is_ok())
+        return name.error();
+    for (Session& other : incoming_sessions_)
+        if (other.name().matches(record.data() + SessionRecord::kNameOffset))
+            return err(errc::kExist);
+    Own<Session> session = LU_TRY(Session::create_incoming(name.value()));
+    Session* raw = session.release();
+    incoming_sessions_.push_back(*raw);
+
+    const u64 files_head = wire::load<u64>(record, SessionRecord::kFilesHeadOffset);
+    return RecordChain::consume(
+        files_head, ChainKind::Files, FileRecord::kSize, [this, raw](ConstByteSpan file) -> Status {
+            char compatible[HandlerRegistry::kCompatibleCapacity];
+            for (usize i = 0; i < sizeof(compatible); i++)
+                compatible[i] = static_cast<char>(file[FileRecord::kCompatibleOffset + i]);
+            if (compatible[sizeof(compatible) - 1] != '\0')
+                return err(errc::kBadMsg);
+            lu_handler* handler = registry_.find(compatible);
+            if (handler == nullptr) {
+                lu_log(LU_LOG_ERR, "session %s: no handler for '%s'", raw->name().c_str(),
+                       compatible);
+                return err(errc::kNoEnt);
+            }
+            return raw->add_incoming(wire::load<u64>(file, FileRecord::kTokenOffset),
+                                     wire::load<u64>(file, FileRecord::kDataOffset), handler);
+        });
+}
+
+void Orchestrator::destroy_incoming(Session* session) {
+    incoming_sessions_.remove(*session);
+    session->abandon();
+    delete session;
+}
+
+Result<Session*> Orchestrator::create_session(const u8* raw_name) {
+    SessionName name = LU_TRY(SessionName::parse(raw_name));
+    Guard guard(lock_);
+    if (frozen_)
+        return err(errc::kBusy);
+    for (Session& other : outgoing_)
+        if (other.name().matches(raw_name))
+            return err(errc::kExist);
+
+    RecordSlot slot = LU_TRY(sessions_chain_.allocate());
+    auto session = Session::create_outgoing(name, slot);
+    if (!session.is_ok()) {
+        sessions_chain_.release(slot);
+        return session.error();
+    }
+    Session* raw = session.value().release();
+    outgoing_.push_back(*raw);
+    write_root(HandoverState::Open, 0);
+    return raw;
+}
+
+Result<Session*> Orchestrator::retrieve_session(const u8* raw_name) {
+    Guard guard(lock_);
+    for (Session& session : incoming_sessions_) {
+        if (!session.name().matches(raw_name))
+            continue;
+        if (session.retrieved())
+            return err(errc::kInval);
+        session.mark_retrieved();
+        return &session;
+    }
+    return err(errc::kNoEnt);
+}
+
+void Orchestrator::unretrieve_session(Session* session) {
+    Guard guard(lock_);
+    session->mark_retrieved(false);
+}
+
+void Orchestrator::release_session(Session* session) {
+    if (session->is_incoming()) {
+        // As upstream: closing a retrieved session finishes it; if its files
+        // refuse, it stays (unreachable) until the next live update.
+        Status status = session->finish(index_);
+        Guard guard(lock_);
+        if (!status.is_ok()) {
+            lu_log(LU_LOG_WARN, "session %s: cannot finish on close (errno %d)",
+                   session->name().c_str(), -status.error().to_errno());
+            return;
+        }
+        destroy_incoming(session);
+        if (incoming_sessions_.is_empty())
+            lu_module_unpin();
+        return;
+    }
+
+    {
+        Guard guard(lock_);
+        // Sealed for the kexec already: the session must go as it is.
+        if (frozen_)
+            return;
+        outgoing_.remove(*session);
+        sessions_chain_.release(session->dir_slot());
+        write_root(HandoverState::Open, 0);
+    }
+    session->unpreserve_all(index_);
+    delete session;
+}
+
+Status Orchestrator::preserve(Session* session, int fd, u64 token) {
+    return session->preserve(fd, token, registry_, index_);
+}
+
+Result<lu_file*> Orchestrator::retrieve_file(Session* session, u64 token) {
+    return session->retrieve(token, index_);
+}
+
+Status Orchestrator::finish(Session* session) { return session->finish(index_); }
+
+Session::FreezeResult Orchestrator::freeze_all(Session** failed) {
+    for (Session& session : outgoing_) {
+        Session::FreezeResult result = session.freeze();
+        if (result.status.is_ok())
+            continue;
+        *failed = &session;
+        bool undo = true;
+        outgoing_.for_each_reverse([&](Session& done) {
+            if (&done == &session)
+                undo = false;
+            else if (!undo)
+                done.unfreeze();
+        });
+        return result;
+    }
+    return Session::FreezeResult{};
+}
+
+HandoverStatus Orchestrator::status() {
+    HandoverStatus status;
+    Guard guard(lock_);
+    status.generation = generation_;
+    status.outgoing_sessions = outgoing_.size();
+    status.incoming_sessions = incoming_sessions_.size();
+    status.metadata_bytes = HandoverHeaderCodec::kSize + sessions_chain_.bytes();
+    for (Session& session : outgoing_) {
+        status.outgoing_files += session.file_count();
+        status.metadata_bytes += session.metadata_bytes();
+    }
+    for (Session& session : incoming_sessions_)
+        status.incoming_files += session.file_count();
+    if (frozen_) {
+        status.first_error = err(errc::kBusy);
+        return status;
+    }
+
+    Session* failed = nullptr;
+    Session::FreezeResult trial = freeze_all(&failed);
+    if (trial.status.is_ok()) {
+        for (Session& session : outgoing_)
+            session.unfreeze();
+    } else {
+        status.first_error = trial.status;
+        status.failed_token = trial.failed_token;
+        status.failed_session = failed->name();
+    }
+    return status;
+}
+
+void Orchestrator::seal() {
+    Guard guard(lock_);
+    if (frozen_)
+        return;
+    frozen_ = true;
+    Session* failed = nullptr;
+    Session::FreezeResult result = freeze_all(&failed);
+    if (!result.status.is_ok()) {
+        const int error = -result.status.error().to_errno();
+        lu_log(LU_LOG_ERR,
+               "live update failed: session %s token %llu refused to freeze (errno %d); "
+               "the next kernel will report it and retrieve nothing",
+               failed->name().c_str(), static_cast<unsigned long long>(result.failed_token), error);
+        write_root(HandoverState::Failed, static_cast<u32>(error));
+        return;
+    }
+    for (Session& session : outgoing_)
+        session.seal_records();
+    sessions_chain_.seal();
+    write_root(HandoverState::Sealed, 0);
 }
 
 }  // namespace lu

@@ -1,18 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 // The one object that owns all live-update state of this kernel: what came
-// in from the previous kernel and the handover being built for the next one.
-// Created in module_init, destroyed in module_exit; nothing else is global.
+// in from the previous kernel, the sessions being built for the next one,
+// and the handover records that carry them. Created in module_init,
+// destroyed in module_exit; nothing else is global.
+//
+// Locking, outermost first:
+//   Orchestrator::lock_   the session lists, the sessions chain, frozen_,
+//                         the incoming phase and the root record
+//   Session::lock_        one session's files and file chain
+//   HandlerRegistry, FileIndex locks   innermost, held briefly
+// A session's own lock is never held while taking the orchestrator's.
+//
+// The handover is kept current as the state changes: every session and
+// file has its record in KHO-preserved memory from the ioctl that created
+// it, so the reboot only freezes the files and seals the records (it
+// allocates nothing and cannot run out of memory).
 #pragma once
 
+#include "file_index.hpp"
+#include "handler_registry.hpp"
 #include "incoming_handover.hpp"
+#include "lu/mutex.hpp"
 #include "lu/own.hpp"
 #include "lu/result.hpp"
 #include "preserved_block.hpp"
+#include "record_chain.hpp"
+#include "session.hpp"
 
 namespace lu {
 
-// Invariants: root_ holds a valid Open or Sealed record for generation_ and
-// is published in the outgoing KHO tree for the object's whole lifetime.
+struct HandoverStatus {
+    u64 generation = 0;
+    u64 outgoing_sessions = 0;
+    u64 outgoing_files = 0;
+    u64 incoming_sessions = 0;
+    u64 incoming_files = 0;
+    u64 metadata_bytes = 0;
+    Status first_error;
+    u64 failed_token = 0;
+    SessionName failed_session;
+};
+
+// Invariants: root_ holds a valid record for generation_ and is published
+// in the outgoing KHO tree for the object's lifetime, pointing at
+// sessions_chain_ (the records of exactly the sessions in outgoing_).
+// Once frozen_, the outgoing state never changes again.
 class Orchestrator {
 public:
     static Result<Own<Orchestrator>> create();
@@ -22,17 +54,52 @@ public:
 
     u64 generation() const { return generation_; }
     const IncomingHandover& incoming() const { return incoming_; }
+    HandlerRegistry& handlers() { return registry_; }
 
-    // Final rewrite of the root record on the way to kexec.
+    // /dev/liveupdate was opened: read the incoming sessions the first time
+    // (handlers of other modules may have registered by now). EIO for the
+    // rest of the boot when that failed, as upstream.
+    Status open();
+
+    Result<Session*> create_session(const u8* raw_name);
+    Result<Session*> retrieve_session(const u8* raw_name);
+    void unretrieve_session(Session* session);
+    // The session's fd was closed.
+    void release_session(Session* session);
+
+    Status preserve(Session* session, int fd, u64 token);
+    Result<lu_file*> retrieve_file(Session* session, u64 token);
+    Status finish(Session* session);
+
+    // Trial freeze of everything outgoing, then undone; for MOD_STATUS.
+    HandoverStatus status();
+
+    // At the reboot: freeze every file and seal the records. Never fails:
+    // a freeze failure is written as a Failed handover for the next kernel.
     void seal();
 
 private:
-    Orchestrator(const IncomingHandover& incoming, PreservedBlock root);
+    Orchestrator(const IncomingHandover& incoming, PreservedBlock root, Mutex lock,
+                 HandlerRegistry registry, FileIndex index);
     void write_root(HandoverState state, u32 failure);
+    Status read_incoming();
+    Status read_incoming_session(ConstByteSpan record);
+    // Freezes all outgoing sessions; on failure unfreezes those done.
+    Session::FreezeResult freeze_all(Session** failed);
+    void destroy_incoming(Session* session);
 
     IncomingHandover incoming_;
     u64 generation_;
     PreservedBlock root_;
+    Mutex lock_;
+    HandlerRegistry registry_;
+    FileIndex index_;
+    RecordChain sessions_chain_;
+    SessionList outgoing_;
+    SessionList incoming_sessions_;
+    bool frozen_ = false;
+    enum class IncomingPhase { Unread, Read, Failed } phase_ = IncomingPhase::Unread;
+    Status read_status_;
 };
 
 }  // namespace lu

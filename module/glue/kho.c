@@ -54,6 +54,11 @@ void *lu_kho_restore(uint64_t phys)
 	return folio ? folio_address(folio) : NULL;
 }
 
+void lu_kho_free_restored(void *mem)
+{
+	folio_put(virt_to_folio(mem));
+}
+
 void *lu_kho_alloc_preserved(size_t size)
 {
 	void *mem = kho_alloc_preserve(size);

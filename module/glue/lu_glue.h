@@ -103,6 +103,12 @@ void *lu_kho_alloc_preserved(size_t size);
 /** lu_kho_free_preserved() - unpreserve and free; NULL is ignored. */
 void lu_kho_free_preserved(void *mem);
 
+/**
+ * lu_kho_free_restored() - free memory taken with lu_kho_restore() once the
+ * core has read it. Never sleeps.
+ */
+void lu_kho_free_restored(void *mem);
+
 /** lu_kho_phys() - the physical address of memory from lu_kho_alloc_preserved(). */
 uint64_t lu_kho_phys(const void *mem);
 
@@ -116,6 +122,89 @@ int lu_kho_publish(void *blob, size_t size);
 
 /** lu_kho_unpublish() - remove the subtree added by lu_kho_publish(). */
 void lu_kho_unpublish(void *blob);
+
+/* ---- locks (core -> glue) ---------------------------------------------- */
+
+/*
+ * One lockdep class per kind of lock, so that lockdep checks the core's
+ * hierarchy (orchestrator -> session) rather than lumping all core mutexes
+ * into one class.
+ */
+enum lu_lock_class {
+	LU_LOCK_ORCHESTRATOR,
+	LU_LOCK_SESSION,
+	LU_LOCK_REGISTRY,
+	LU_LOCK_FILE_INDEX,
+	LU_LOCK_CLASSES
+};
+
+struct lu_mutex;
+
+/** lu_mutex_create() - a new sleeping mutex; NULL when out of memory. */
+struct lu_mutex *lu_mutex_create(enum lu_lock_class cls);
+/** lu_mutex_destroy() - free an unlocked mutex; NULL is ignored. */
+void lu_mutex_destroy(struct lu_mutex *mutex);
+void lu_mutex_lock(struct lu_mutex *mutex);
+void lu_mutex_unlock(struct lu_mutex *mutex);
+
+/* ---- files (core -> glue) ----------------------------------------------- */
+
+/* struct lu_file is the kernel's struct file; the core only holds references. */
+struct lu_file;
+
+/**
+ * lu_file_get() - a reference to the file behind @fd in the caller's table.
+ * Return: the file, or NULL when @fd is not an open file descriptor.
+ */
+struct lu_file *lu_file_get(int fd);
+/** lu_file_ref() - take another reference to @file. Never sleeps. */
+void lu_file_ref(struct lu_file *file);
+/** lu_file_put() - drop a reference from lu_file_get()/lu_file_ref(). */
+void lu_file_put(struct lu_file *file);
+
+/* ---- file handlers (core -> glue) --------------------------------------- */
+
+/* struct lu_handler is a registered struct liveupdate_file_handler. */
+struct lu_handler;
+
+/*
+ * The argument block of one handler call, mirrored into the handler's
+ * struct liveupdate_file_op_args and back: @file, @data and @priv are
+ * updated from what the handler left there.
+ */
+struct lu_handler_call {
+	struct lu_handler *handler;
+	struct lu_file *file;
+	uint64_t data;
+	void *priv;
+	int retrieve_status;
+};
+
+/** lu_handler_compatible() - the handler's compatible string. */
+const char *lu_handler_compatible(const struct lu_handler *handler);
+/** lu_handler_can_preserve() - does @handler take @file? Never fails. */
+bool lu_handler_can_preserve(struct lu_handler *handler, struct lu_file *file);
+/** lu_handler_file_id() - the identity of @file for duplicate detection. */
+unsigned long lu_handler_file_id(struct lu_handler *handler, struct lu_file *file);
+/** lu_handler_pin() - pin the handler's module; false if it is going away. */
+bool lu_handler_pin(struct lu_handler *handler);
+void lu_handler_unpin(struct lu_handler *handler);
+int lu_handler_preserve(struct lu_handler_call *call);
+void lu_handler_unpreserve(struct lu_handler_call *call);
+int lu_handler_freeze(struct lu_handler_call *call);
+void lu_handler_unfreeze(struct lu_handler_call *call);
+int lu_handler_retrieve(struct lu_handler_call *call);
+bool lu_handler_can_finish(struct lu_handler_call *call);
+void lu_handler_finish(struct lu_handler_call *call);
+
+/* ---- module lifetime (core -> glue) ------------------------------------- */
+
+/**
+ * lu_module_pin() / lu_module_unpin() - keep this module loaded while it
+ * owns incoming state that nothing else references (rmmod: EBUSY).
+ */
+void lu_module_pin(void);
+void lu_module_unpin(void);
 
 /* ---- the core (glue -> core) -------------------------------------------- */
 
@@ -152,6 +241,61 @@ size_t lu_core_handover_status(const struct lu_core *core, char *buf, size_t len
  * over is written as a failed handover, which the next kernel reports.
  */
 void lu_core_seal(struct lu_core *core);
+
+/*
+ * Sessions. struct lu_session is the core's Session; the glue keeps it as
+ * the private data of the session's file and hands it back on each call.
+ * @name arguments are the 64-byte uAPI fields, terminated or not.
+ */
+struct lu_session;
+
+/** lu_core_open() - /dev/liveupdate opened; -EIO after a failed handover. */
+int lu_core_open(struct lu_core *core);
+/** lu_core_create_session() - -EINVAL bad name, -EEXIST, -EBUSY once sealed. */
+int lu_core_create_session(struct lu_core *core, const uint8_t *name, struct lu_session **out);
+/** lu_core_retrieve_session() - -ENOENT unknown, -EINVAL retrieved already. */
+int lu_core_retrieve_session(struct lu_core *core, const uint8_t *name, struct lu_session **out);
+/**
+ * lu_core_unretrieve_session() - undo lu_core_retrieve_session() when no
+ * file could be made for the session.
+ */
+void lu_core_unretrieve_session(struct lu_core *core, struct lu_session *session);
+/** lu_core_release_session() - the session's file was released. */
+void lu_core_release_session(struct lu_core *core, struct lu_session *session);
+/** lu_core_session_name() - NUL-terminated, valid while the session lives. */
+const char *lu_core_session_name(const struct lu_session *session);
+/** lu_core_session_incoming() - handed over by the previous kernel? */
+bool lu_core_session_incoming(const struct lu_session *session);
+int lu_core_preserve_fd(struct lu_core *core, struct lu_session *session, int fd, uint64_t token);
+/**
+ * lu_core_retrieve_fd() - @out receives a new reference to the file, for
+ * the caller's fd; the session keeps its own until finish.
+ */
+int lu_core_retrieve_fd(struct lu_core *core, struct lu_session *session, uint64_t token,
+			struct lu_file **out);
+int lu_core_finish(struct lu_core *core, struct lu_session *session);
+
+struct lu_status {
+	uint64_t generation;
+	uint64_t outgoing_sessions;
+	uint64_t outgoing_files;
+	uint64_t incoming_sessions;
+	uint64_t incoming_files;
+	uint64_t metadata_bytes;
+	int first_error;
+	uint64_t failed_token;
+	char failed_session[64];
+};
+
+/** lu_core_status() - counts, and a trial freeze of all outgoing files. */
+void lu_core_status(struct lu_core *core, struct lu_status *out);
+
+/**
+ * lu_core_register_handler() - -EINVAL bad compatible, -EEXIST taken,
+ * -ENOMEM. lu_core_unregister_handler(): -ENOENT when not registered.
+ */
+int lu_core_register_handler(struct lu_core *core, struct lu_handler *handler);
+int lu_core_unregister_handler(struct lu_core *core, struct lu_handler *handler);
 
 #ifdef __cplusplus
 }

@@ -13,10 +13,11 @@
 #include <linux/namei.h>
 #include <linux/reboot.h>
 
-#include "lu_device.h"
+#include "../handlers/memfd.h"
 #include "lu_glue.h"
+#include "lu_module.h"
 
-static struct lu_core *lu_core;
+struct lu_core *lu_core;
 
 /*
  * A kexec cannot be vetoed from a module; the reboot notifier is the last
@@ -71,9 +72,13 @@ static int __init lu_init(void)
 	if (err)
 		return err;
 
-	err = lu_device_register(lu_core);
+	err = lu_memfd_register();
 	if (err)
 		goto err_core;
+
+	err = lu_device_register();
+	if (err)
+		goto err_memfd;
 
 	err = register_reboot_notifier(&lu_reboot_nb);
 	if (err)
@@ -83,6 +88,8 @@ static int __init lu_init(void)
 
 err_device:
 	lu_device_unregister();
+err_memfd:
+	lu_memfd_unregister();
 err_core:
 	lu_core_destroy(lu_core);
 	return err;
@@ -92,6 +99,7 @@ static void __exit lu_exit(void)
 {
 	unregister_reboot_notifier(&lu_reboot_nb);
 	lu_device_unregister();
+	lu_memfd_unregister();
 	lu_core_destroy(lu_core);
 }
 

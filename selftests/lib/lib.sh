@@ -94,3 +94,26 @@ expected: $_want
 actual:   $_out"
 	fi
 }
+
+# lu_wait_ready FILE [SECONDS]: wait until a background test program that
+# holds sessions across the kexec has written FILE (see lu_hold_until_kexec
+# in lu_test.h); fails if it does not within SECONDS (default 60) or if it
+# reported failures.
+lu_wait_ready() {
+	_i=0
+	while [ ! -s "$1" ]; do
+		_i=$((_i + 1))
+		[ $_i -le $((${2:-60} * 10)) ] || { not_ok "program ready within ${2:-60} s"; return 1; }
+		sleep 0.1
+	done
+	[ "$(cat "$1")" = 0 ]
+}
+
+# lu_load: make /dev/liveupdate available: load our module, or use the
+# in-kernel LUO where the kernel has it (FLAVOR=upstream).
+lu_load() {
+	if [ -e /dev/liveupdate ] && [ ! -d /sys/module/liveupdate ]; then
+		return 0
+	fi
+	insmod "$LU_KO"
+}

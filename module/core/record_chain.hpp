@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+// A chain of KHO-preserved blocks holding fixed-size records, edited in
+// place as the state changes, so the handover is always current and the
+// reboot only has to seal it.
+//
+// Block layout (kBlockSize bytes, little endian):
+//   0  u32 magic "LUBK"      16 u32 crc   CRC-32C of [0,16) and [20,end),
+//   4  u16 entry_size                     written by seal()
+//   6  u16 capacity          20 u32 kind  which chain this block belongs to
+//   8  u64 next_phys (0: last block)
+//  24  entries: u32 state (0 free, 1 used), u32 next free slot, payload
+//
+// Slots are stable: a released slot becomes a tombstone on a free list and
+// is reused; blocks live until the chain is destroyed. A slot's address
+// never moves, so its owner may keep a pointer to it.
+#pragma once
+
+#include "lu/result.hpp"
+#include "lu/span.hpp"
+#include "lu/vector.hpp"
+#include "preserved_block.hpp"
+#include "wire.hpp"
+
+namespace lu {
+
+enum class ChainKind : u32 {
+    Sessions = 1,
+    Files = 2,
+};
+
+// Where one record lives: its payload bytes and its slot number.
+struct RecordSlot {
+    u8* payload = nullptr;
+    u32 index = 0;
+
+    explicit operator bool() const { return payload != nullptr; }
+};
+
+// Invariants: every block is kBlockSize bytes of preserved memory with a
+// valid header, linked in order through next_phys; free_head_ starts a
+// list of free slots threaded through their entries; used_ counts the rest.
+class RecordChain {
+public:
+    static constexpr usize kBlockSize = 4096;
+    static constexpr usize kHeaderSize = 24;
+    static constexpr usize kEntryHeaderSize = 8;
+
+    RecordChain(ChainKind kind, usize payload_size);
+    RecordChain(RecordChain&&) = default;
+
+    // A zeroed slot; grows the chain by one block when none is free.
+    Result<RecordSlot> allocate();
+    void release(RecordSlot slot);
+
+    u64 head_phys() const;
+    usize used() const { return used_; }
+    usize bytes() const { return blocks_.size() * kBlockSize; }
+
+    // Writes every block's checksum; the chain must not change afterwards.
+    void seal();
+
+    // Reads a chain the previous kernel sealed: validates each block before
+    // restoring it, hands every used payload to `visit`, then frees the
+    // block. Stops at the first invalid block or failed visit.
+    template <typename Visit>
+    static Status consume(u64 head_phys, ChainKind kind, usize payload_size, Visit visit);
+
+private:
+    usize entry_size() const { return kEntryHeaderSize + payload_size_; }
+    usize capacity() const { return (kBlockSize - kHeaderSize) / entry_size(); }
+    u8* entry(u32 index) const;
+    Status grow();
+
+    // Restores the block at `phys` after checking it; nullptr if invalid.
+    static Result<u8*> take_block(u64 phys, ChainKind kind, usize payload_size);
+    static void drop_block(u8* block);
+
+    ChainKind kind_;
+    usize payload_size_;
+    Vector<PreservedBlock> blocks_;
+    u32 free_head_;
+    usize used_ = 0;
+};
+
+template <typename Visit>
+Status RecordChain::consume(u64 head_phys, ChainKind kind, usize payload_size, Visit visit) {
+    const usize size = kEntryHeaderSize + payload_size;
+    const usize cap = (kBlockSize - kHeaderSize) / size;
+    Status status = ok();
+    for (u64 phys = head_phys; phys != 0;) {
+        auto taken = take_block(phys, kind, payload_size);
+        if (!taken.is_ok())
+            return taken.error();
+        u8* block = taken.value();
+        ConstByteSpan bytes(block, kBlockSize);
+        for (usize i = 0; i < cap && status.is_ok(); i++) {
+            const u8* e = block + kHeaderSize + i * size;
+            if (wire::load<u32>(ConstByteSpan(e, size), 0) == 1)
+                status = visit(ConstByteSpan(e + kEntryHeaderSize, payload_size));
+        }
+        phys = wire::load<u64>(bytes, 8);
+        drop_block(block);
+        if (!status.is_ok())
+            return status;
+    }
+    return ok();
+}
+
+}  // namespace lu

@@ -35,7 +35,10 @@ if [ ! -x "$lu_kexec" ] || [ "$root/qemu/guest/lu-kexec.c" -nt "$lu_kexec" ]; th
 	gcc -static -O2 -Wall -Wextra -Werror -o "$lu_kexec" "$root/qemu/guest/lu-kexec.c"
 fi
 
-list=$dest.list
+# Private temporaries: several runners may build the same flavor at once.
+list=$(mktemp "$dest.list.XXXXXX")
+tmp=$(mktemp "$dest.XXXXXX")
+trap 'rm -f "$list" "$tmp"' EXIT
 {
 	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /tmp /run \
 		/boot /lib /lib/modules /selftests /selftests/bin; do
@@ -65,5 +68,6 @@ list=$dest.list
 	done
 } >"$list"
 
-"$outdir/gen_init_cpio" "$list" | gzip -n -6 >"$dest.tmp"
-mv "$dest.tmp" "$dest"
+"$outdir/gen_init_cpio" "$list" | gzip -n -6 >"$tmp"
+chmod 0644 "$tmp"
+mv "$tmp" "$dest"

@@ -92,6 +92,11 @@ int lu_handler_preserve(lu_handler_call* call) {
     auto& state = call->handler->state;
     if (state.fail_preserve)
         return -state.fail_preserve;
+    for (lu_file* dep : call->file->deps) {
+        state.declare_errno = lu_core_declare_dependency(call->pending, dep);
+        if (state.declare_errno)
+            return state.declare_errno;
+    }
     state.preserves++;
     call->data = next_handle++;
     fake_store()[call->data] = call->file->content;
@@ -106,6 +111,11 @@ int lu_handler_freeze(lu_handler_call* call) {
     if (state.fail_freeze && call->file->content == std::to_string(state.fail_freeze_token))
         return -state.fail_freeze;
     state.freezes++;
+    for (lu_file* dep : call->file->deps) {
+        uint64_t token = 0;
+        int rc = lu_core_session_token_outgoing(call->session, dep, &token);
+        state.freeze_dep_tokens.push_back(rc == 0 ? token : UINT64_MAX);
+    }
     // A freeze may refresh what is handed over (memfd: the file position).
     fake_store()[call->data] = call->file->content;
     return 0;
@@ -119,6 +129,13 @@ int lu_handler_retrieve(lu_handler_call* call) {
     if (it == fake_store().end())
         return -EINVAL;
     state.retrieves++;
+    if (state.retrieve_asks != 0) {
+        lu_file* dep = nullptr;
+        uint64_t token = state.retrieve_asks;
+        state.retrieve_asks = 0;  // once: the nested retrieve must not ask again
+        state.retrieve_ask_results.push_back(
+            lu_core_session_file_incoming(call->session, token, &dep));
+    }
     call->file = new lu_file{it->second};
     call->file->kind = call->handler->accepts;
     return 0;
@@ -129,6 +146,47 @@ void lu_handler_finish(lu_handler_call* call) {
     if (call->retrieve_status == 0)
         call->handler->state.finished_unretrieved++;
     fake_store().erase(call->data);
+}
+
+const char* lu_flb_compatible(const lu_flb* flb) { return flb->compatible; }
+bool lu_flb_pin(lu_flb* flb) {
+    if (flb->state.pin_fails)
+        return false;
+    flb->state.pins++;
+    return true;
+}
+void lu_flb_unpin(lu_flb* flb) { flb->state.pins--; }
+int lu_flb_preserve(lu_flb_call* call) {
+    lu_flb* flb = call->flb;
+    if (flb->state.fail_preserve)
+        return -flb->state.fail_preserve;
+    flb->state.preserves++;
+    call->data = next_handle++;
+    flb->object = std::string("flb ") + flb->compatible;
+    fake_store()[call->data] = flb->object;
+    call->obj = &flb->object;
+    return 0;
+}
+void lu_flb_unpreserve(lu_flb_call* call) {
+    call->flb->state.unpreserves++;
+    fake_store().erase(call->data);
+}
+int lu_flb_retrieve(lu_flb_call* call) {
+    lu_flb* flb = call->flb;
+    if (flb->state.fail_retrieve)
+        return -flb->state.fail_retrieve;
+    auto it = fake_store().find(call->data);
+    if (it == fake_store().end())
+        return -EINVAL;
+    flb->state.retrieves++;
+    flb->object = it->second;
+    fake_store().erase(it);
+    call->obj = &flb->object;
+    return 0;
+}
+void lu_flb_finish(lu_flb_call* call) {
+    call->flb->state.finishes++;
+    call->flb->state.finished_content = *static_cast<std::string*>(call->obj);
 }
 
 void lu_module_pin(void) { module_pins++; }

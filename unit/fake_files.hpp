@@ -17,6 +17,8 @@ struct lu_file {
     std::string content;
     std::string kind = "memfd";
     int refs = 1;
+    // The fake handler's preserve declares these as dependencies.
+    std::vector<lu_file*> deps;
 };
 
 // A process's fd table, for lu_file_get(fd).
@@ -44,6 +46,28 @@ struct FakeHandlerState {
     int preserves = 0, unpreserves = 0, freezes = 0, unfreezes = 0, retrieves = 0,
         finishes = 0, pins = 0;
     int finished_unretrieved = 0;
+    int declare_errno = 0;       // last lu_core_declare_dependency() result
+    // Freeze looks every declared dependency up by token (the proposal's
+    // rule: outgoing tokens in freeze); the results, in call order.
+    std::vector<uint64_t> freeze_dep_tokens;
+    // Retrieve asks the session for the file of this token (0: no), as a
+    // handler that needs its dependency does; the results, in call order.
+    uint64_t retrieve_asks = 0;
+    std::vector<int> retrieve_ask_results;
+};
+
+struct FakeFlbState {
+    int fail_preserve = 0;
+    int fail_retrieve = 0;
+    bool pin_fails = false;
+    int preserves = 0, unpreserves = 0, retrieves = 0, finishes = 0, pins = 0;
+    std::string finished_content;  // what the last finish found
+};
+
+struct lu_flb {
+    char compatible[48];
+    FakeFlbState state;
+    std::string object;  // the live object; obj points at it
 };
 
 struct lu_handler {

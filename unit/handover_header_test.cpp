@@ -51,15 +51,17 @@ TEST(HandoverHeader, RoundTripKeepsEveryField) {
 TEST(HandoverHeader, LayoutIsLittleEndianWithMagicFirst) {
     auto bytes = encoded(sealed(2));
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), 7), "LUMODHO");
-    EXPECT_EQ(bytes[8], 1);    // version
-    EXPECT_EQ(bytes[12], 64);  // size
+    EXPECT_EQ(bytes[8], 2);    // version (2: the FLB chain)
+    EXPECT_EQ(bytes[12], 80);  // size
     EXPECT_EQ(bytes[16], 2);   // generation
     EXPECT_EQ(bytes[24], 2);   // state Sealed
 }
 
 TEST(HandoverHeader, EveryFlippedBitInTheCheckedRangeIsRefused) {
     const auto good = encoded(sealed(5));
-    for (size_t bit = 0; bit < 52 * 8; bit++) {
+    for (size_t bit = 0; bit < HandoverHeaderCodec::kSize * 8; bit++) {
+        if (bit >= 52 * 8 && bit < 64 * 8)
+            continue;  // the marks of the next kernel, outside the checksum
         auto bytes = good;
         bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
         EXPECT_NE(decode_errno(bytes), 0) << "bit " << bit;
@@ -74,7 +76,9 @@ TEST(HandoverHeader, ForeignMagicIsBadMessage) {
 
 TEST(HandoverHeader, OtherVersionIsRefusedAsUnsupported) {
     auto bytes = encoded(sealed(1));
-    bytes[8] = 2;
+    bytes[8] = 1;
+    EXPECT_EQ(decode_errno(bytes), EPROTONOSUPPORT) << "version 1 had no FLB chain";
+    bytes[8] = 3;
     EXPECT_EQ(decode_errno(bytes), EPROTONOSUPPORT);
 }
 
@@ -118,6 +122,21 @@ TEST(HandoverHeader, NonZeroReservedFieldIsInvalid) {
     auto bytes = encoded(sealed(1));
     bytes[60] = 1;
     EXPECT_EQ(decode_errno(bytes), EINVAL);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(HandoverHeader, TheFlbChainPointerRoundTripsUnderTheChecksum) {
+    HandoverHeader header = sealed(4);
+    header.flb_phys = 0x7000;
+    auto bytes = encoded(header);
+    auto decoded = HandoverHeaderCodec::decode(lu::ConstByteSpan(bytes.data(), bytes.size()));
+    ASSERT_TRUE(decoded.is_ok());
+    EXPECT_EQ(decoded.value().flb_phys, 0x7000u);
+    bytes[65] ^= 1;
+    EXPECT_EQ(decode_errno(bytes), EBADMSG);
 }
 
 }  // namespace

@@ -12,103 +12,9 @@
 #include "fake_kho.hpp"
 #include "lu_glue.h"
 
+#include "session_fixture.hpp"
+
 namespace {
-
-struct Name {
-    uint8_t bytes[64] = {};
-    explicit Name(const std::string& text) { memcpy(bytes, text.data(), std::min<size_t>(64, text.size())); }
-};
-
-// What a kexec abandons: the old kernel's objects are never destroyed (no
-// code of the old kernel runs again); they stay reachable here so that the
-// leak checker reports only real leaks.
-std::vector<lu_core*>& abandoned_kernels() {
-    static auto* cores = new std::vector<lu_core*>;  // never destroyed, on purpose
-    return *cores;
-}
-
-class SessionTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        FakeKho::instance().cold_boot();
-        fake_reset_files();
-        boot();
-    }
-    void TearDown() override {
-        for (lu_session* session : open_sessions_)
-            lu_core_release_session(core_, session);
-        open_sessions_.clear();
-        shutdown();
-        fake_reset_files();
-        FakeKho::instance().reset();
-    }
-
-    // Module load: the core, then the handler, then /dev/liveupdate opens.
-    void boot() {
-        ASSERT_EQ(lu_core_create(&core_), 0);
-        handler_ = lu_handler{};
-        strcpy(handler_.compatible, "memfd-v1");
-        handler_.accepts = "memfd";
-        ASSERT_EQ(lu_core_register_handler(core_, &handler_), 0);
-    }
-    void shutdown() {
-        if (core_ == nullptr)
-            return;
-        lu_core_unregister_handler(core_, &handler_);
-        lu_core_destroy(core_);
-        core_ = nullptr;
-    }
-    // The reboot notifier seals; the old kernel vanishes with its sessions.
-    void kexec() {
-        lu_core_seal(core_);
-        FakeKho::instance().reboot();
-        open_sessions_.clear();
-        FakeFds::instance().reset();
-        abandoned_kernels().push_back(core_);
-        core_ = nullptr;
-        boot();
-    }
-
-    int memfd(const std::string& content) {
-        return FakeFds::instance().install(new lu_file{content});
-    }
-    lu_session* create(const std::string& name) {
-        lu_session* session = nullptr;
-        EXPECT_EQ(lu_core_create_session(core_, Name(name).bytes, &session), 0) << name;
-        open_sessions_.push_back(session);
-        return session;
-    }
-    int create_errno(const std::string& name) {
-        lu_session* session = nullptr;
-        int rc = lu_core_create_session(core_, Name(name).bytes, &session);
-        if (rc == 0)
-            open_sessions_.push_back(session);
-        return rc;
-    }
-    lu_session* retrieve(const std::string& name) {
-        lu_session* session = nullptr;
-        EXPECT_EQ(lu_core_retrieve_session(core_, Name(name).bytes, &session), 0) << name;
-        open_sessions_.push_back(session);
-        return session;
-    }
-    void close(lu_session* session) {
-        std::erase(open_sessions_, session);
-        lu_core_release_session(core_, session);
-    }
-    std::string retrieve_content(lu_session* session, uint64_t token) {
-        lu_file* file = nullptr;
-        int rc = lu_core_retrieve_fd(core_, session, token, &file);
-        if (rc != 0)
-            return "errno " + std::to_string(-rc);
-        std::string content = file->content;
-        lu_file_put(file);
-        return content;
-    }
-
-    lu_core* core_ = nullptr;
-    lu_handler handler_;
-    std::vector<lu_session*> open_sessions_;
-};
 
 TEST_F(SessionTest, NamesAreCheckedAndUniqueAmongOutgoingSessions) {
     EXPECT_EQ(create_errno(""), -EINVAL);
@@ -172,6 +78,27 @@ TEST_F(SessionTest, ClosingAnOutgoingSessionUnpreservesEverything) {
     EXPECT_EQ(FakeFds::instance().lookup(fd)->refs, 1);
     lu_session* b = create("b");
     EXPECT_EQ(lu_core_preserve_fd(core_, b, fd, 0), 0) << "the file is free for another session";
+}
+
+TEST_F(SessionTest, ClosingEverythingGivesBackEveryHandoverBlock) {
+    const size_t cold = FakeKho::instance().preserved_blocks();
+    for (int round = 0; round < 2; round++) {
+        lu_session* a = create("a");
+        lu_session* b = create("b");
+        for (uint64_t token = 0; token < 200; token++)
+            ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("x"), token), 0);
+        ASSERT_EQ(lu_core_preserve_fd(core_, b, memfd("y"), 7), 0);
+        EXPECT_GT(FakeKho::instance().preserved_blocks(), cold + 2);
+        close(a);
+        EXPECT_GT(FakeKho::instance().preserved_blocks(), cold) << "b still holds its blocks";
+        close(b);
+        EXPECT_EQ(FakeKho::instance().preserved_blocks(), cold) << "round " << round;
+    }
+    lu_session* c = create("c");
+    ASSERT_EQ(lu_core_preserve_fd(core_, c, memfd("z"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    EXPECT_EQ(retrieve_content(retrieve("c"), 1), "z") << "a chain that emptied and grew again";
 }
 
 TEST_F(SessionTest, SessionsAndFilesCrossTheKexec) {
@@ -442,6 +369,199 @@ TEST_F(SessionTest, ReloadAfterTheSessionsWereReadDoesNotReadThemAgain) {
     EXPECT_EQ(FakeKho::instance().restores, restores);
     lu_session* session = nullptr;
     EXPECT_EQ(lu_core_retrieve_session(core_, Name("a").bytes, &session), -ENOENT);
+}
+
+}  // namespace
+
+// ---- handler lifetime and dependencies between files ---------------------
+
+namespace {
+
+TEST_F(SessionTest, UnregisterIsRefusedWhileTheHandlerHasFiles) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("x"), 1), 0);
+    EXPECT_EQ(lu_core_unregister_handler(core_, &handler_), -EBUSY) << "preserved";
+    close(a);
+    EXPECT_EQ(lu_core_unregister_handler(core_, &handler_), 0);
+    EXPECT_EQ(lu_core_unregister_handler(core_, &handler_), -ENOENT);
+    ASSERT_EQ(lu_core_register_handler(core_, &handler_), 0);
+
+    a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("x"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    EXPECT_EQ(lu_core_unregister_handler(core_, &handler_), -EBUSY) << "held, not finished";
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(lu_core_unregister_handler(core_, &handler_), 0);
+    ASSERT_EQ(lu_core_register_handler(core_, &handler_), 0);
+}
+
+// Files that depend on others: lu_file::deps makes the fake handler's
+// preserve declare them.
+TEST_F(SessionTest, DependenciesAreResolvedAtFreezeInAnyPreserveOrder) {
+    lu_session* a = create("a");
+    int dep = memfd("dep");
+    lu_file* dependent = new lu_file{"dependent"};
+    dependent->deps.push_back(FakeFds::instance().lookup(dep));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0)
+        << "the dependency is not preserved yet: fine until the freeze";
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
+    lu_status status{};
+    lu_core_status(core_, &status);
+    EXPECT_EQ(status.first_error, 0);
+    EXPECT_EQ(handler_.state.freeze_dep_tokens, std::vector<uint64_t>{2})
+        << "freeze finds the dependency's token";
+}
+
+TEST_F(SessionTest, AMissingDependencyFailsTheLiveUpdate) {
+    lu_session* a = create("a");
+    lu_session* b = create("b");
+    int dep = memfd("dep");
+    lu_file* dependent = new lu_file{"dependent"};
+    dependent->deps.push_back(FakeFds::instance().lookup(dep));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, b, dep, 2), 0) << "in another session";
+    lu_status status{};
+    lu_core_status(core_, &status);
+    EXPECT_EQ(status.first_error, -ENOLINK);
+    EXPECT_EQ(status.failed_token, 1u);
+    EXPECT_STREQ(status.failed_session, "a");
+    EXPECT_EQ(handler_.state.freezes, 0) << "checked before any freeze";
+
+    kexec();
+    EXPECT_EQ(lu_core_open(core_), -EIO) << "the live update is reported failed";
+}
+
+TEST_F(SessionTest, DeclaringADependencyHoldsItAndIsCheckedForSelf) {
+    lu_session* a = create("a");
+    int dep = memfd("dep");
+    lu_file* dep_file = FakeFds::instance().lookup(dep);
+    lu_file* dependent = new lu_file{"dependent"};
+    dependent->deps.push_back(dep_file);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
+    EXPECT_EQ(dep_file->refs, 2) << "the core holds the dependency";
+    close(a);
+    EXPECT_EQ(dep_file->refs, 1);
+
+    lu_session* b = create("b");
+    lu_file* self = new lu_file{"self"};
+    self->deps.push_back(self);
+    EXPECT_EQ(lu_core_preserve_fd(core_, b, FakeFds::instance().install(self), 1), -EINVAL);
+    EXPECT_EQ(lu_core_declare_dependency(nullptr, dep_file), -EINVAL);
+}
+
+TEST_F(SessionTest, FinishWaitsForTheDependenciesOfRetrievedFiles) {
+    lu_session* a = create("a");
+    int dep = memfd("dep");
+    lu_file* dependent = new lu_file{"dependent"};
+    dependent->deps.push_back(FakeFds::instance().lookup(dep));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(retrieve_content(in, 1), "dependent");
+    EXPECT_EQ(lu_core_finish(core_, in), -EBUSY) << "its dependency was never retrieved";
+    EXPECT_EQ(handler_.state.finishes, 0);
+    EXPECT_EQ(retrieve_content(in, 2), "dep");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(handler_.state.finishes, 2);
+}
+
+TEST_F(SessionTest, OnlyTheDependencyRetrievedFinishes) {
+    lu_session* a = create("a");
+    int dep = memfd("dep");
+    lu_file* dependent = new lu_file{"dependent"};
+    dependent->deps.push_back(FakeFds::instance().lookup(dep));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(retrieve_content(in, 2), "dep");
+    EXPECT_EQ(lu_core_finish(core_, in), 0) << "edges point one way";
+}
+
+TEST_F(SessionTest, ADependencyCycleCrossesTheKexec) {
+    lu_session* a = create("a");
+    int one = memfd("one");
+    int two = memfd("two");
+    int three = memfd("three");
+    auto& fds = FakeFds::instance();
+    fds.lookup(one)->deps.push_back(fds.lookup(two));
+    fds.lookup(two)->deps.push_back(fds.lookup(three));
+    fds.lookup(three)->deps.push_back(fds.lookup(one));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, one, 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, two, 2), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, three, 3), 0);
+    // The cycle holds references among the files; closing fds must not leak
+    // them once the session lets go.
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(retrieve_content(in, 2), "two");
+    EXPECT_EQ(lu_core_finish(core_, in), -EBUSY);
+    EXPECT_EQ(retrieve_content(in, 3), "three");
+    EXPECT_EQ(lu_core_finish(core_, in), -EBUSY);
+    EXPECT_EQ(retrieve_content(in, 1), "one");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(handler_.state.finishes, 3);
+}
+
+TEST_F(SessionTest, AnUnretrievedCycleFinishesWhole) {
+    lu_session* a = create("a");
+    int one = memfd("one");
+    int two = memfd("two");
+    auto& fds = FakeFds::instance();
+    fds.lookup(one)->deps.push_back(fds.lookup(two));
+    fds.lookup(two)->deps.push_back(fds.lookup(one));
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, one, 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, two, 2), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(handler_.state.finished_unretrieved, 2);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(SessionTest, HandlersFindIncomingFilesByTokenRetrievingThem) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("two"), 2), 0);
+    lu_file* file = nullptr;
+    EXPECT_EQ(lu_core_session_file_incoming(a, 1, &file), -ENOENT) << "outgoing session";
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    uint64_t token = 0;
+    EXPECT_EQ(lu_core_session_token_outgoing(in, file, &token), -ENOENT) << "incoming session";
+
+    handler_.state.retrieve_asks = 2;
+    EXPECT_EQ(retrieve_content(in, 1), "one");
+    EXPECT_EQ(handler_.state.retrieve_ask_results, std::vector<int>{0})
+        << "token 2 retrieved from inside token 1's retrieve";
+    EXPECT_EQ(handler_.state.retrieves, 2);
+    EXPECT_EQ(retrieve_content(in, 2), "two") << "the same file for userspace";
+    EXPECT_EQ(handler_.state.retrieves, 2);
+    EXPECT_EQ(lu_core_session_file_incoming(in, 9, &file), -ENOENT);
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+}
+
+TEST_F(SessionTest, ARetrieveThatAsksForItselfIsADeadlockNotARecursion) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* in = retrieve("a");
+    handler_.state.retrieve_asks = 1;
+    EXPECT_EQ(retrieve_content(in, 1), "one");
+    EXPECT_EQ(handler_.state.retrieve_ask_results, std::vector<int>{-EDEADLK});
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
 }
 
 }  // namespace

@@ -132,5 +132,63 @@ extern "C" int lu_core_register_handler(lu_core* core, lu_handler* handler) {
 }
 
 extern "C" int lu_core_unregister_handler(lu_core* core, lu_handler* handler) {
-    return to_errno(orchestrator_of(core).handlers().remove(handler));
+    return to_errno(orchestrator_of(core).unregister_handler(handler));
+}
+
+extern "C" int lu_core_register_flb(lu_core* core, lu_handler* handler, lu_flb* flb) {
+    return to_errno(orchestrator_of(core).register_flb(handler, flb));
+}
+
+extern "C" int lu_core_unregister_flb(lu_core* core, lu_handler* handler, lu_flb* flb) {
+    return to_errno(orchestrator_of(core).flbs().unlink(handler, flb));
+}
+
+extern "C" int lu_core_flb_get_incoming(lu_core* core, lu_flb* flb, void** obj) {
+    auto got = orchestrator_of(core).flbs().get_incoming(flb);
+    if (!got.is_ok())
+        return got.error().to_errno();
+    *obj = got.value();
+    return 0;
+}
+
+extern "C" void lu_core_flb_put_incoming(lu_core* core, lu_flb* flb) {
+    orchestrator_of(core).flbs().put_incoming(flb);
+}
+
+extern "C" int lu_core_flb_get_outgoing(lu_core* core, lu_flb* flb, void** obj) {
+    auto got = orchestrator_of(core).flbs().get_outgoing(flb);
+    if (!got.is_ok())
+        return got.error().to_errno();
+    *obj = got.value();
+    return 0;
+}
+
+extern "C" void lu_core_flb_put_outgoing(lu_core* core, lu_flb* flb) {
+    orchestrator_of(core).flbs().put_outgoing(flb);
+}
+
+extern "C" int lu_core_session_token_outgoing(lu_session* session, lu_file* file,
+                                              uint64_t* token) {
+    auto found = session_of(session)->token_of(file);
+    if (!found.is_ok())
+        return found.error().to_errno();
+    *token = found.value();
+    return 0;
+}
+
+extern "C" int lu_core_session_file_incoming(lu_session* session, uint64_t token,
+                                             lu_file** file) {
+    auto found = session_of(session)->file_of(token);
+    if (!found.is_ok())
+        return found.error().to_errno();
+    *file = found.value();
+    return 0;
+}
+
+// Boundary: `pending` is the PreservedFile the core put into the call block
+// of the preserve op that is running; the glue passes it back unchanged.
+extern "C" int lu_core_declare_dependency(void* pending, lu_file* dep) {
+    if (pending == nullptr)
+        return -lu::errc::kInval;
+    return to_errno(static_cast<lu::PreservedFile*>(pending)->declare_dependency(dep));
 }

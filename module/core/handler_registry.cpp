@@ -21,6 +21,13 @@ Result<HandlerRegistry> HandlerRegistry::create() {
     return HandlerRegistry(LU_TRY(Mutex::create(LU_LOCK_REGISTRY)));
 }
 
+HandlerRegistry::Entry* HandlerRegistry::entry_of(lu_handler* handler) {
+    for (usize i = 0; i < handlers_.size(); i++)
+        if (handlers_[i].handler == handler)
+            return &handlers_[i];
+    return nullptr;
+}
+
 Status HandlerRegistry::add(lu_handler* handler) {
     const char* compatible = lu_handler_compatible(handler);
     usize len = 0;
@@ -31,39 +38,67 @@ Status HandlerRegistry::add(lu_handler* handler) {
 
     Guard guard(lock_);
     for (usize i = 0; i < handlers_.size(); i++) {
-        if (handlers_[i] == handler ||
-            same_compatible(lu_handler_compatible(handlers_[i]), compatible))
+        if (handlers_[i].handler == handler ||
+            same_compatible(lu_handler_compatible(handlers_[i].handler), compatible))
             return err(errc::kExist);
     }
-    return handlers_.try_append(handler);
+    return handlers_.try_append(Entry{handler, 0});
 }
 
 Status HandlerRegistry::remove(lu_handler* handler) {
     Guard guard(lock_);
-    for (usize i = 0; i < handlers_.size(); i++) {
-        if (handlers_[i] == handler) {
-            handlers_[i] = handlers_.back();
-            handlers_.pop_back();
-            return ok();
-        }
-    }
-    return err(errc::kNoEnt);
+    Entry* entry = entry_of(handler);
+    if (entry == nullptr)
+        return err(errc::kNoEnt);
+    if (entry->files != 0)
+        return err(errc::kBusy);
+    *entry = handlers_.back();
+    handlers_.pop_back();
+    return ok();
+}
+
+bool HandlerRegistry::contains(lu_handler* handler) {
+    Guard guard(lock_);
+    return entry_of(handler) != nullptr;
 }
 
 lu_handler* HandlerRegistry::pin_handler_for(lu_file* file) {
     Guard guard(lock_);
     for (usize i = 0; i < handlers_.size(); i++) {
-        if (lu_handler_can_preserve(handlers_[i], file))
-            return lu_handler_pin(handlers_[i]) ? handlers_[i] : nullptr;
+        if (!lu_handler_can_preserve(handlers_[i].handler, file))
+            continue;
+        if (!lu_handler_pin(handlers_[i].handler))
+            return nullptr;
+        handlers_[i].files++;
+        return handlers_[i].handler;
     }
     return nullptr;
+}
+
+bool HandlerRegistry::pin(lu_handler* handler) {
+    Guard guard(lock_);
+    Entry* entry = entry_of(handler);
+    if (entry == nullptr || !lu_handler_pin(handler))
+        return false;
+    entry->files++;
+    return true;
+}
+
+void HandlerRegistry::unpin(lu_handler* handler) {
+    Guard guard(lock_);
+    Entry* entry = entry_of(handler);
+    // remove() refuses a handler with files, so a pinned one is here.
+    LU_ASSERT(entry != nullptr && entry->files > 0);
+    if (entry != nullptr)
+        entry->files--;
+    lu_handler_unpin(handler);
 }
 
 lu_handler* HandlerRegistry::find(const char* compatible) {
     Guard guard(lock_);
     for (usize i = 0; i < handlers_.size(); i++) {
-        if (same_compatible(lu_handler_compatible(handlers_[i]), compatible))
-            return handlers_[i];
+        if (same_compatible(lu_handler_compatible(handlers_[i].handler), compatible))
+            return handlers_[i].handler;
     }
     return nullptr;
 }

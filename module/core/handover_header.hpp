@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // The root record of our KHO subtree: the first thing the next kernel reads.
 //
-// Layout (version 1, 64 bytes, little endian):
+// Layout (version 2, 80 bytes, little endian):
 //   0  u64 magic        "LUMODHO\0"
 //   8  u32 version      kVersion; a different version is refused, not guessed
 //  12  u32 size         kSize; lets a later version grow the record
@@ -10,13 +10,16 @@
 //  28  u32 failure      errno (positive) when state is Failed, else 0
 //  32  u64 payload_phys physical address of the session payload (0: none)
 //  40  u64 payload_len
-//  48  u32 crc          CRC-32C of bytes [0, 48)
+//  48  u32 crc          CRC-32C of bytes [0, 48) and [64, 80)
 //  52  u32 adopted      set by the kernel that took the record; outside the
 //                       checksum because the next kernel writes it
 //  56  u32 consumed     set by that kernel once it read the payload (ok or
 //                       failed), so a module reload never reads it twice
 //  60  u32 reserved     zero
+//  64  u64 flb_phys     physical address of the FLB chain (0: none)
+//  72  u64 reserved2    zero
 //
+// Version 2 added the FLB chain (version 1 ended at 64).
 // The previous kernel keeps the record current while it runs (state Open)
 // and seals it at the reboot notifier. A record that is not Sealed tells the
 // next kernel that the live update did not complete.
@@ -44,15 +47,16 @@ struct HandoverHeader {
     u32 failure = 0;
     u64 payload_phys = 0;
     u64 payload_len = 0;
+    u64 flb_phys = 0;
     bool adopted = false;
     PayloadState payload_state = PayloadState::Unread;
 };
 
 class HandoverHeaderCodec {
 public:
-    static constexpr usize kSize = 64;
+    static constexpr usize kSize = 80;
     static constexpr u64 kMagic = 0x004f48444f4d554cull;  // "LUMODHO\0"
-    static constexpr u32 kVersion = 1;
+    static constexpr u32 kVersion = 2;
 
     static constexpr void encode(const HandoverHeader& header, ByteSpan out) {
         LU_ASSERT(out.size() >= kSize);
@@ -65,11 +69,12 @@ public:
         wire::store<u32>(out, kFailureOffset, header.failure);
         wire::store<u64>(out, kPayloadPhysOffset, header.payload_phys);
         wire::store<u64>(out, kPayloadLenOffset, header.payload_len);
-        wire::store<u32>(out, kCrcOffset, crc32c(out.data(), kCrcOffset));
+        wire::store<u64>(out, kFlbPhysOffset, header.flb_phys);
+        wire::store<u32>(out, kCrcOffset, checksum(ConstByteSpan(out.data(), out.size())));
         wire::store<u32>(out, kAdoptedOffset, header.adopted ? kAdoptedMark : 0);
     }
 
-    // Refuses anything that is not a version-1 record with a valid checksum:
+    // Refuses anything that is not a version-2 record with a valid checksum:
     // EBADMSG for a foreign or corrupted record, EPROTONOSUPPORT for another
     // version, EINVAL for impossible field values.
     static constexpr Result<HandoverHeader> decode(ConstByteSpan in) {
@@ -79,7 +84,7 @@ public:
             return err(errc::kProtoNoSupport);
         if (in.size() < kSize || wire::load<u32>(in, kSizeOffset) != kSize)
             return err(errc::kBadMsg);
-        if (wire::load<u32>(in, kCrcOffset) != crc32c(in.data(), kCrcOffset))
+        if (wire::load<u32>(in, kCrcOffset) != checksum(in))
             return err(errc::kBadMsg);
 
         HandoverHeader header;
@@ -94,7 +99,8 @@ public:
         header.payload_len = wire::load<u64>(in, kPayloadLenOffset);
         if (header.generation == 0 || (header.payload_phys == 0) != (header.payload_len == 0))
             return err(errc::kInval);
-        if (wire::load<u32>(in, kReservedOffset) != 0)
+        header.flb_phys = wire::load<u64>(in, kFlbPhysOffset);
+        if (wire::load<u32>(in, kReservedOffset) != 0 || wire::load<u64>(in, kReserved2Offset) != 0)
             return err(errc::kInval);
         switch (wire::load<u32>(in, kConsumedOffset)) {
         case 0:
@@ -127,6 +133,11 @@ public:
     }
 
 private:
+    static constexpr u32 checksum(ConstByteSpan bytes) {
+        return crc32c(bytes.data() + kFlbPhysOffset, kSize - kFlbPhysOffset,
+                      crc32c(bytes.data(), kCrcOffset));
+    }
+
     static constexpr usize kMagicOffset = 0;
     static constexpr usize kVersionOffset = 8;
     static constexpr usize kSizeOffset = 12;
@@ -139,6 +150,8 @@ private:
     static constexpr usize kAdoptedOffset = 52;
     static constexpr usize kConsumedOffset = 56;
     static constexpr usize kReservedOffset = 60;
+    static constexpr usize kFlbPhysOffset = 64;
+    static constexpr usize kReserved2Offset = 72;
     static constexpr u32 kAdoptedMark = 0x41444f50;        // "PODA"
     static constexpr u32 kConsumedOkMark = 0x4b4f4450;     // "PDOK"
     static constexpr u32 kConsumedFailedMark = 0x4c464450;  // "PDFL"

@@ -13,11 +13,12 @@ Result<Own<Orchestrator>> Orchestrator::create() {
     Mutex lock = LU_TRY(Mutex::create(LU_LOCK_ORCHESTRATOR));
     HandlerRegistry registry = LU_TRY(HandlerRegistry::create());
     FileIndex index = LU_TRY(FileIndex::create());
+    FlbRegistry flbs = LU_TRY(FlbRegistry::create());
     IncomingHandover incoming = IncomingHandover::adopt();
     PreservedBlock root = LU_TRY(PreservedBlock::create(HandoverHeaderCodec::kSize));
 
-    Own<Orchestrator> self(
-        new Orchestrator(incoming, move(root), move(lock), move(registry), move(index)));
+    Own<Orchestrator> self(new Orchestrator(incoming, move(root), move(lock), move(registry),
+                                            move(index), move(flbs)));
     if (!self)
         return err(errc::kNoMem);
     self->write_root(HandoverState::Open, 0);
@@ -31,7 +32,7 @@ Result<Own<Orchestrator>> Orchestrator::create() {
 }
 
 Orchestrator::Orchestrator(const IncomingHandover& incoming, PreservedBlock root, Mutex lock,
-                           HandlerRegistry registry, FileIndex index)
+                           HandlerRegistry registry, FileIndex index, FlbRegistry flbs)
     : incoming_(incoming),
       generation_(incoming.kind == IncomingKind::Accepted || incoming.kind == IncomingKind::Failed
                       ? incoming.generation + 1
@@ -40,6 +41,7 @@ Orchestrator::Orchestrator(const IncomingHandover& incoming, PreservedBlock root
       lock_(move(lock)),
       registry_(move(registry)),
       index_(move(index)),
+      flbs_(move(flbs)),
       sessions_chain_(ChainKind::Sessions, SessionRecord::kSize) {}
 
 Orchestrator::~Orchestrator() {
@@ -62,6 +64,7 @@ void Orchestrator::write_root(HandoverState state, u32 failure) {
     header.failure = failure;
     header.payload_phys = sessions_chain_.head_phys();
     header.payload_len = header.payload_phys ? sessions_chain_.bytes() : 0;
+    header.flb_phys = flbs_.head_phys();
     HandoverHeaderCodec::encode(header, root_.bytes());
 }
 
@@ -90,9 +93,12 @@ Status Orchestrator::read_incoming() {
     const HandoverHeader& header = incoming_.header;
     if (header.payload_state == PayloadState::ReadFailed)
         return err(errc::kIo);
-    if (header.payload_state == PayloadState::ReadOk || header.payload_phys == 0)
+    if (header.payload_state == PayloadState::ReadOk ||
+        (header.payload_phys == 0 && header.flb_phys == 0))
         return ok();
 
+    // The sessions first (a corrupted block is refused before anything is
+    // restored), then the FLBs, which only files of these sessions use.
     // Marked before anything is restored: whatever happens next, a reload
     // of the module must not restore these blocks a second time.
     ByteSpan record(incoming_.record, HandoverHeaderCodec::kSize);
@@ -100,6 +106,10 @@ Status Orchestrator::read_incoming() {
     Status status = RecordChain::consume(
         header.payload_phys, ChainKind::Sessions, SessionRecord::kSize,
         [this](ConstByteSpan session) { return read_incoming_session(session); });
+    if (status.is_ok())
+        status = RecordChain::consume(
+            header.flb_phys, ChainKind::Flbs, FlbRecord::kSize,
+            [this](ConstByteSpan flb) { return flbs_.add_incoming(flb); });
     if (!status.is_ok()) {
         lu_log(LU_LOG_ERR, "cannot read the incoming sessions (errno %d); none can be retrieved",
                -status.error().to_errno());
@@ -119,12 +129,13 @@ Status Orchestrator::read_incoming_session(ConstByteSpan record) {
     for (Session& other : incoming_sessions_)
         if (other.name().matches(record.data() + SessionRecord::kNameOffset))
             return err(errc::kExist);
-    Own<Session> session = LU_TRY(Session::create_incoming(name.value()));
+    Own<Session> session = LU_TRY(Session::create_incoming(name.value(), context()));
     Session* raw = session.release();
     incoming_sessions_.push_back(*raw);
 
     const u64 files_head = wire::load<u64>(record, SessionRecord::kFilesHeadOffset);
-    return RecordChain::consume(
+    const u64 deps_head = wire::load<u64>(record, SessionRecord::kDepsHeadOffset);
+    LU_TRY(RecordChain::consume(
         files_head, ChainKind::Files, FileRecord::kSize, [this, raw](ConstByteSpan file) -> Status {
             char compatible[HandlerRegistry::kCompatibleCapacity];
             for (usize i = 0; i < sizeof(compatible); i++)
@@ -139,6 +150,13 @@ Status Orchestrator::read_incoming_session(ConstByteSpan record) {
             }
             return raw->add_incoming(wire::load<u64>(file, FileRecord::kTokenOffset),
                                      wire::load<u64>(file, FileRecord::kDataOffset), handler);
+        }));
+    return RecordChain::consume(
+        deps_head, ChainKind::Dependencies, DependencyRecord::kSize,
+        [raw](ConstByteSpan edge) {
+            return raw->add_incoming_dependency(
+                wire::load<u64>(edge, DependencyRecord::kTokenOffset),
+                wire::load<u64>(edge, DependencyRecord::kDepTokenOffset));
         });
 }
 
@@ -158,9 +176,10 @@ Result<Session*> Orchestrator::create_session(const u8* raw_name) {
             return err(errc::kExist);
 
     RecordSlot slot = LU_TRY(sessions_chain_.allocate());
-    auto session = Session::create_outgoing(name, slot);
+    auto session = Session::create_outgoing(name, slot, context());
     if (!session.is_ok()) {
         sessions_chain_.release(slot);
+        write_root(HandoverState::Open, 0);
         return session.error();
     }
     Session* raw = session.value().release();
@@ -191,7 +210,7 @@ void Orchestrator::release_session(Session* session) {
     if (session->is_incoming()) {
         // As upstream: closing a retrieved session finishes it; if its files
         // refuse, it stays (unreachable) until the next live update.
-        Status status = session->finish(index_);
+        Status status = session->finish();
         Guard guard(lock_);
         if (!status.is_ok()) {
             lu_log(LU_LOG_WARN, "session %s: cannot finish on close (errno %d)",
@@ -210,22 +229,36 @@ void Orchestrator::release_session(Session* session) {
         if (frozen_)
             return;
         outgoing_.remove(*session);
-        sessions_chain_.release(session->dir_slot());
+        sessions_chain_.release(session->leave_handover());
         write_root(HandoverState::Open, 0);
     }
-    session->unpreserve_all(index_);
+    session->unpreserve_all();
     delete session;
 }
 
 Status Orchestrator::preserve(Session* session, int fd, u64 token) {
-    return session->preserve(fd, token, registry_, index_);
+    return session->preserve(fd, token);
 }
 
 Result<lu_file*> Orchestrator::retrieve_file(Session* session, u64 token) {
-    return session->retrieve(token, index_);
+    return session->retrieve(token);
 }
 
-Status Orchestrator::finish(Session* session) { return session->finish(index_); }
+Status Orchestrator::finish(Session* session) { return session->finish(); }
+
+Status Orchestrator::unregister_handler(lu_handler* handler) {
+    LU_TRY(registry_.remove(handler));
+    flbs_.unlink_all(handler);
+    return ok();
+}
+
+Status Orchestrator::register_flb(lu_handler* handler, lu_flb* flb) {
+    // The handler's module registers and unregisters both from its own
+    // init/exit, never concurrently with each other.
+    if (!registry_.contains(handler))
+        return err(errc::kInval);
+    return flbs_.link(handler, flb);
+}
 
 Session::FreezeResult Orchestrator::freeze_all(Session** failed) {
     for (Session& session : outgoing_) {
@@ -251,7 +284,8 @@ HandoverStatus Orchestrator::status() {
     status.generation = generation_;
     status.outgoing_sessions = outgoing_.size();
     status.incoming_sessions = incoming_sessions_.size();
-    status.metadata_bytes = HandoverHeaderCodec::kSize + sessions_chain_.bytes();
+    status.metadata_bytes =
+        HandoverHeaderCodec::kSize + sessions_chain_.bytes() + flbs_.bytes();
     for (Session& session : outgoing_) {
         status.outgoing_files += session.file_count();
         status.metadata_bytes += session.metadata_bytes();
@@ -295,6 +329,7 @@ void Orchestrator::seal() {
     for (Session& session : outgoing_)
         session.seal_records();
     sessions_chain_.seal();
+    flbs_.seal();
     write_root(HandoverState::Sealed, 0);
 }
 

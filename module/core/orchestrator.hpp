@@ -7,7 +7,10 @@
 // Locking, outermost first:
 //   Orchestrator::lock_   the session lists, the sessions chain, frozen_,
 //                         the incoming phase and the root record
-//   Session::lock_        one session's files and file chain
+//   Session::lock_        one session's files and file chain; held around
+//                         every file op, so a handler's lookups of other
+//                         files (Session::token_of/file_of) do not lock
+//   FlbRegistry::lock_    FLB links and state; held around every FLB op
 //   HandlerRegistry, FileIndex locks   innermost, held briefly
 // A session's own lock is never held while taking the orchestrator's.
 //
@@ -18,6 +21,7 @@
 #pragma once
 
 #include "file_index.hpp"
+#include "flb_registry.hpp"
 #include "handler_registry.hpp"
 #include "incoming_handover.hpp"
 #include "lu/mutex.hpp"
@@ -55,6 +59,12 @@ public:
     u64 generation() const { return generation_; }
     const IncomingHandover& incoming() const { return incoming_; }
     HandlerRegistry& handlers() { return registry_; }
+    FlbRegistry& flbs() { return flbs_; }
+
+    // EBUSY while the handler has files; its FLB links go with it.
+    Status unregister_handler(lu_handler* handler);
+    // EINVAL when the handler is not registered.
+    Status register_flb(lu_handler* handler, lu_flb* flb);
 
     // /dev/liveupdate was opened: read the incoming sessions the first time
     // (handlers of other modules may have registered by now). EIO for the
@@ -80,7 +90,8 @@ public:
 
 private:
     Orchestrator(const IncomingHandover& incoming, PreservedBlock root, Mutex lock,
-                 HandlerRegistry registry, FileIndex index);
+                 HandlerRegistry registry, FileIndex index, FlbRegistry flbs);
+    SessionContext context() { return SessionContext{&registry_, &flbs_, &index_}; }
     void write_root(HandoverState state, u32 failure);
     Status read_incoming();
     Status read_incoming_session(ConstByteSpan record);
@@ -94,6 +105,7 @@ private:
     Mutex lock_;
     HandlerRegistry registry_;
     FileIndex index_;
+    FlbRegistry flbs_;
     RecordChain sessions_chain_;
     SessionList outgoing_;
     SessionList incoming_sessions_;

@@ -2,6 +2,7 @@
 #include "preserved_file.hpp"
 
 #include "handler_registry.hpp"
+#include "lu/errno.hpp"
 #include "wire.hpp"
 
 #include "lu/enforce.h"
@@ -18,6 +19,19 @@ void PreservedFile::write_record() const {
         if (compatible[i] == '\0')
             break;
     }
+}
+
+Status PreservedFile::declare_dependency(lu_file* dep) {
+    if (dep == nullptr || dep == file)
+        return err(errc::kInval);
+    for (usize i = 0; i < deps.size(); i++)
+        if (deps[i].file == dep)
+            return ok();
+    Dependency edge;
+    edge.file = dep;
+    LU_TRY(deps.try_append(edge));
+    lu_file_ref(dep);
+    return ok();
 }
 
 }  // namespace lu

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lu/intrusive_list.hpp"
+#include "lu/vector.hpp"
 #include "lu_glue.h"
 #include "record_chain.hpp"
 
@@ -16,6 +17,23 @@ struct FileRecord {
     static constexpr usize kTokenOffset = 0;
     static constexpr usize kDataOffset = 8;
     static constexpr usize kCompatibleOffset = 16;
+};
+
+// One edge of the dependency graph, in the session's dependency chain.
+//   0 u64 token (the dependent file)   8 u64 dep_token (its dependency)
+struct DependencyRecord {
+    static constexpr usize kSize = 16;
+    static constexpr usize kTokenOffset = 0;
+    static constexpr usize kDepTokenOffset = 8;
+};
+
+// A file the owning file depends on. Outgoing: `file` is referenced (from
+// the declaration on), `token` is resolved at freeze and `slot` is the
+// edge's record. Incoming: only `token`.
+struct Dependency {
+    lu_file* file = nullptr;
+    u64 token = 0;
+    RecordSlot slot;
 };
 
 // Invariants: handler is pinned for the object's lifetime. Outgoing: file
@@ -31,12 +49,17 @@ struct PreservedFile {
     u64 id = 0;
     int retrieve_status = 0;
     bool frozen = false;
+    bool retrieving = false;
     RecordSlot slot;
+    Vector<Dependency> deps;
     ListNode node;
 
-    lu_handler_call call() {
-        return lu_handler_call{handler, file, data, priv, retrieve_status};
+    lu_handler_call call(lu_session* session) {
+        return lu_handler_call{handler, file, data, priv, retrieve_status, session, nullptr};
     }
+
+    // From inside this file's preserve call: it depends on `dep`.
+    Status declare_dependency(lu_file* dep);
 
     // Writes token, handle and compatible into the file's record.
     void write_record() const;

@@ -24,8 +24,8 @@ u32 block_crc(const u8* block) {
 
 }  // namespace
 
-RecordChain::RecordChain(ChainKind kind, usize payload_size)
-    : kind_(kind), payload_size_(payload_size), free_head_(kNoSlot) {
+RecordChain::RecordChain(ChainKind kind, usize payload_size, EmptyChain when_empty)
+    : kind_(kind), payload_size_(payload_size), when_empty_(when_empty), free_head_(kNoSlot) {
     LU_ASSERT(entry_size() <= kBlockSize - kHeaderSize);
 }
 
@@ -79,6 +79,10 @@ void RecordChain::release(RecordSlot slot) {
     wire::store<u32>(e, 4, free_head_);
     free_head_ = slot.index;
     used_--;
+    if (used_ == 0 && when_empty_ == EmptyChain::FreeBlocks) {
+        blocks_.clear();
+        free_head_ = kNoSlot;
+    }
 }
 
 void RecordChain::seal() {

@@ -11,8 +11,10 @@
 //  24  entries: u32 state (0 free, 1 used), u32 next free slot, payload
 //
 // Slots are stable: a released slot becomes a tombstone on a free list and
-// is reused; blocks live until the chain is destroyed. A slot's address
-// never moves, so its owner may keep a pointer to it.
+// is reused, so a slot's address never moves and its owner may keep a
+// pointer to it. When the last used slot is released the chain frees its
+// blocks (head_phys() becomes 0), unless it was made with
+// EmptyChain::KeepBlocks because something records its head only once.
 #pragma once
 
 #include "lu/result.hpp"
@@ -26,7 +28,11 @@ namespace lu {
 enum class ChainKind : u32 {
     Sessions = 1,
     Files = 2,
+    Flbs = 3,
+    Dependencies = 4,
 };
+
+enum class EmptyChain { FreeBlocks, KeepBlocks };
 
 // Where one record lives: its payload bytes and its slot number.
 struct RecordSlot {
@@ -45,7 +51,8 @@ public:
     static constexpr usize kHeaderSize = 24;
     static constexpr usize kEntryHeaderSize = 8;
 
-    RecordChain(ChainKind kind, usize payload_size);
+    RecordChain(ChainKind kind, usize payload_size,
+                EmptyChain when_empty = EmptyChain::FreeBlocks);
     RecordChain(RecordChain&&) = default;
 
     // A zeroed slot; grows the chain by one block when none is free.
@@ -77,6 +84,7 @@ private:
 
     ChainKind kind_;
     usize payload_size_;
+    EmptyChain when_empty_;
     Vector<PreservedBlock> blocks_;
     u32 free_head_;
     usize used_ = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "file_index.hpp"
+#include "flb_registry.hpp"
 #include "handler_registry.hpp"
 #include "lu/hash_set.hpp"
 #include "lu/intrusive_list.hpp"
@@ -16,39 +17,61 @@
 namespace lu {
 
 // The session's record in the sessions chain.
-//   0 char name[64]   64 u64 files_head_phys   72 u64 reserved
+//   0 char name[64]   64 u64 files_head_phys   72 u64 deps_head_phys
+// (the dependency chain, DependencyRecord edges; 0: none)
 struct SessionRecord {
     static constexpr usize kSize = 80;
     static constexpr usize kNameOffset = 0;
     static constexpr usize kFilesHeadOffset = 64;
+    static constexpr usize kDepsHeadOffset = 72;
+};
+
+// What a session works with, owned by the orchestrator (outlives sessions).
+struct SessionContext {
+    HandlerRegistry* handlers = nullptr;
+    FlbRegistry* flbs = nullptr;
+    FileIndex* index = nullptr;
 };
 
 // Locking: lock_ guards everything below it; it nests inside the
 // orchestrator's lock and outside the registry's and the file index's.
 //
-// Invariants: an outgoing session owns dir_slot_ (its record) and
-// file_chain_, holding one record per file; tokens_ holds exactly the
-// tokens of files_. An incoming session has neither. frozen_ is set while
-// a (trial or final) freeze holds the files' state.
+// Invariants: an outgoing session owns dir_slot_ (its record),
+// file_chain_, holding one record per file, and deps_chain_, holding one
+// record per declared dependency; tokens_ holds exactly the tokens of
+// files_. An incoming session has none of them. frozen_ is set while a
+// (trial or final) freeze holds the files' state. Every file of the session
+// holds one use of each FLB linked to its handler (outgoing: from preserve
+// to unpreserve; incoming: until finish).
 class Session {
 public:
-    static Result<Own<Session>> create_outgoing(const SessionName& name, RecordSlot dir_slot);
-    static Result<Own<Session>> create_incoming(const SessionName& name);
+    static Result<Own<Session>> create_outgoing(const SessionName& name, RecordSlot dir_slot,
+                                                const SessionContext& context);
+    static Result<Own<Session>> create_incoming(const SessionName& name,
+                                                const SessionContext& context);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     const SessionName& name() const { return name_; }
     bool is_incoming() const { return incoming_; }
-    RecordSlot dir_slot() const { return dir_slot_; }
+    // Hands the session's record back to its chain's owner; the session
+    // writes nothing into it from then on.
+    RecordSlot leave_handover() {
+        RecordSlot slot = dir_slot_;
+        dir_slot_ = RecordSlot{};
+        return slot;
+    }
     usize file_count();
     usize metadata_bytes();
 
     // Outgoing.
-    Status preserve(int fd, u64 token, HandlerRegistry& registry, FileIndex& index);
-    void unpreserve_all(FileIndex& index);
-    // Freezes every file in preservation order; on failure, unfreezes what
-    // it froze and names the file that refused.
+    Status preserve(int fd, u64 token);
+    void unpreserve_all();
+    // Checks that every declared dependency is preserved in this session
+    // (ENOLINK, naming the dependent file), then freezes every file in
+    // preservation order; on failure, unfreezes what it froze and names the
+    // file that refused.
     struct FreezeResult {
         Status status;
         u64 failed_token = 0;
@@ -59,29 +82,49 @@ public:
 
     // Incoming.
     Status add_incoming(u64 token, u64 data, lu_handler* handler);
-    Result<lu_file*> retrieve(u64 token, FileIndex& index);
-    Status finish(FileIndex& index);
+    // One edge of the previous kernel's dependency graph (EBADMSG when
+    // either token is unknown).
+    Status add_incoming_dependency(u64 token, u64 dep_token);
+    Result<lu_file*> retrieve(u64 token);
+    // EBUSY when a retrieved file's dependency was never retrieved, or a
+    // file's can_finish refuses; then nothing changes.
+    Status finish();
     bool retrieved() const { return retrieved_; }
     void mark_retrieved(bool retrieved = true) { retrieved_ = retrieved; }
     // Drops every incoming file without asking its handler (only for a
     // handover that failed to load), unpinning the handlers.
     void abandon();
 
+    // For handlers, only from inside a file op of this session (the lock
+    // is held by the caller of the op): see lu_glue.h.
+    Result<u64> token_of(lu_file* file);
+    Result<lu_file*> file_of(u64 token);
+
+    lu_session* handle() { return reinterpret_cast<lu_session*>(this); }
+
     ListNode node;
 
 private:
-    Session(const SessionName& name, bool incoming, Mutex lock, RecordSlot dir_slot);
+    Session(const SessionName& name, bool incoming, Mutex lock, RecordSlot dir_slot,
+            const SessionContext& context);
     PreservedFile* find(u64 token);
-    void drop(PreservedFile* file, FileIndex* index);
+    PreservedFile* find(lu_file* file);
+    Result<lu_file*> retrieve_locked(PreservedFile& file);
+    Status reserve_dependencies(PreservedFile& file);
+    void release_dependencies(PreservedFile& file);
+    void drop(PreservedFile* file, bool release_id);
+    void write_heads();
 
     SessionName name_;
     const bool incoming_;
+    SessionContext context_;
     bool retrieved_ = false;
     bool frozen_ = false;
     Mutex lock_;
     FileList files_;
     U64HashSet tokens_;
     RecordChain file_chain_;
+    RecordChain deps_chain_;
     RecordSlot dir_slot_;
 };
 

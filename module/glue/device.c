@@ -297,10 +297,12 @@ static int lu_mod_status(struct file *file, struct lu_ucmd *ucmd)
 {
 	struct liveupdate_mod_status *arg = ucmd->cmd;
 	struct lu_status status = {};
+	u32 size = arg->size;
 
+	/* Like every extensible struct here, size stays what the caller said. */
 	lu_core_status(lu_core, &status);
 	memset(arg, 0, sizeof(*arg));
-	arg->size = sizeof(*arg);
+	arg->size = size;
 	arg->ready = status.first_error == 0;
 	arg->generation = status.generation;
 	arg->outgoing_sessions = status.outgoing_sessions;

@@ -19,6 +19,7 @@ static const char *const lu_lock_names[LU_LOCK_CLASSES] = {
 	[LU_LOCK_SESSION] = "liveupdate_session",
 	[LU_LOCK_REGISTRY] = "liveupdate_registry",
 	[LU_LOCK_FILE_INDEX] = "liveupdate_file_index",
+	[LU_LOCK_FLB_REGISTRY] = "liveupdate_flb_registry",
 };
 
 struct lu_mutex *lu_mutex_create(enum lu_lock_class cls)

@@ -135,6 +135,7 @@ enum lu_lock_class {
 	LU_LOCK_SESSION,
 	LU_LOCK_REGISTRY,
 	LU_LOCK_FILE_INDEX,
+	LU_LOCK_FLB_REGISTRY,
 	LU_LOCK_CLASSES
 };
 
@@ -166,11 +167,15 @@ void lu_file_put(struct lu_file *file);
 
 /* struct lu_handler is a registered struct liveupdate_file_handler. */
 struct lu_handler;
+struct lu_session;
 
 /*
  * The argument block of one handler call, mirrored into the handler's
  * struct liveupdate_file_op_args and back: @file, @data and @priv are
- * updated from what the handler left there.
+ * updated from what the handler left there. @session is the core's session
+ * (struct liveupdate_session for the handler), @pending the core's state of
+ * the file being preserved, for lu_core_declare_dependency() during the
+ * preserve call (NULL in every other call).
  */
 struct lu_handler_call {
 	struct lu_handler *handler;
@@ -178,6 +183,8 @@ struct lu_handler_call {
 	uint64_t data;
 	void *priv;
 	int retrieve_status;
+	struct lu_session *session;
+	void *pending;
 };
 
 /** lu_handler_compatible() - the handler's compatible string. */
@@ -196,6 +203,29 @@ void lu_handler_unfreeze(struct lu_handler_call *call);
 int lu_handler_retrieve(struct lu_handler_call *call);
 bool lu_handler_can_finish(struct lu_handler_call *call);
 void lu_handler_finish(struct lu_handler_call *call);
+
+/* ---- File-Lifecycle-Bound objects (core -> glue) ------------------------ */
+
+/* struct lu_flb is a registered struct liveupdate_flb. */
+struct lu_flb;
+
+/* One FLB op's argument block, mirrored into struct liveupdate_flb_op_args. */
+struct lu_flb_call {
+	struct lu_flb *flb;
+	uint64_t data;
+	void *obj;
+};
+
+/** lu_flb_compatible() - the FLB's compatible string (48 bytes capacity). */
+const char *lu_flb_compatible(const struct lu_flb *flb);
+/** lu_flb_pin() - pin the FLB's module; false if it is going away. */
+bool lu_flb_pin(struct lu_flb *flb);
+void lu_flb_unpin(struct lu_flb *flb);
+/* The FLB's ops; called with the core's FLB registry lock held. */
+int lu_flb_preserve(struct lu_flb_call *call);
+void lu_flb_unpreserve(struct lu_flb_call *call);
+int lu_flb_retrieve(struct lu_flb_call *call);
+void lu_flb_finish(struct lu_flb_call *call);
 
 /* ---- module lifetime (core -> glue) ------------------------------------- */
 
@@ -247,8 +277,6 @@ void lu_core_seal(struct lu_core *core);
  * the private data of the session's file and hands it back on each call.
  * @name arguments are the 64-byte uAPI fields, terminated or not.
  */
-struct lu_session;
-
 /** lu_core_open() - /dev/liveupdate opened; -EIO after a failed handover. */
 int lu_core_open(struct lu_core *core);
 /** lu_core_create_session() - -EINVAL bad name, -EEXIST, -EBUSY once sealed. */
@@ -292,10 +320,73 @@ void lu_core_status(struct lu_core *core, struct lu_status *out);
 
 /**
  * lu_core_register_handler() - -EINVAL bad compatible, -EEXIST taken,
- * -ENOMEM. lu_core_unregister_handler(): -ENOENT when not registered.
+ * -ENOMEM. lu_core_unregister_handler(): -ENOENT when not registered,
+ * -EBUSY while a file of the handler is preserved (outgoing) or held
+ * (incoming, not finished yet); the handler stays registered then.
  */
 int lu_core_register_handler(struct lu_core *core, struct lu_handler *handler);
 int lu_core_unregister_handler(struct lu_core *core, struct lu_handler *handler);
+
+/**
+ * lu_core_register_flb() - link @flb to the registered @handler: every file
+ * the handler preserves from now on keeps the FLB preserved.
+ *
+ * Return: 0, -EINVAL (@handler not registered, bad compatible), -EEXIST
+ * (linked already, or another FLB has the compatible), -ENOMEM.
+ */
+int lu_core_register_flb(struct lu_core *core, struct lu_handler *handler, struct lu_flb *flb);
+/**
+ * lu_core_unregister_flb() - undo lu_core_register_flb(). -ENOENT when not
+ * linked, -EBUSY (nothing changes) while the FLB is preserved or its
+ * incoming object is retrieved and not finished.
+ */
+int lu_core_unregister_flb(struct lu_core *core, struct lu_handler *handler, struct lu_flb *flb);
+/**
+ * lu_core_flb_get_incoming() - the FLB's object from the previous kernel,
+ * retrieved at the first call; each success takes a use to drop with
+ * lu_core_flb_put_incoming(). -ENODATA nothing handed over (or finished
+ * already, or the sessions were not read yet: /dev/liveupdate never
+ * opened), -ENOENT not registered, the retrieve's errno.
+ */
+int lu_core_flb_get_incoming(struct lu_core *core, struct lu_flb *flb, void **obj);
+void lu_core_flb_put_incoming(struct lu_core *core, struct lu_flb *flb);
+/**
+ * lu_core_flb_get_outgoing() - the FLB's preserved object in this kernel
+ * (-ENOENT when no file preserves it); each success takes a use to drop
+ * with lu_core_flb_put_outgoing().
+ */
+int lu_core_flb_get_outgoing(struct lu_core *core, struct lu_flb *flb, void **obj);
+void lu_core_flb_put_outgoing(struct lu_core *core, struct lu_flb *flb);
+
+/*
+ * Files of a session, for handlers. Only from inside a file op called for
+ * @session (the core holds the session's lock around every op).
+ */
+/**
+ * lu_core_session_token_outgoing() - the token under which @file is
+ * preserved in the outgoing @session. -ENOENT when it is not.
+ */
+int lu_core_session_token_outgoing(struct lu_session *session, struct lu_file *file,
+				   uint64_t *token);
+/**
+ * lu_core_session_file_incoming() - the file handed over under @token in
+ * the incoming @session, retrieved now if it was not yet. The reference
+ * stays the session's (valid until finish): the caller takes its own with
+ * lu_file_ref() if it keeps it. -ENOENT unknown token, -EDEADLK the file is
+ * being retrieved (a retrieve that asks for itself through a cycle), the
+ * retrieve's errno.
+ */
+int lu_core_session_file_incoming(struct lu_session *session, uint64_t token,
+				  struct lu_file **file);
+/**
+ * lu_core_declare_dependency() - from inside a preserve call: the file
+ * being preserved (@pending, from struct lu_handler_call) depends on @dep,
+ * which must be preserved in the same session by the live update (checked
+ * at freeze; it may be preserved later than the dependent file). The core
+ * takes a reference to @dep. -EINVAL outside a preserve call or when @dep
+ * is the file itself, -ENOMEM.
+ */
+int lu_core_declare_dependency(void *pending, struct lu_file *dep);
 
 #ifdef __cplusplus
 }

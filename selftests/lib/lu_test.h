@@ -115,12 +115,22 @@ static inline int lu_open_dev(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Session names are fixed 64-byte fields: a name of exactly 64 bytes is
+ * deliberately left unterminated, so tests can send one.
+ */
+static inline void lu_set_name(__u8 dst[64], const char *name)
+{
+	memset(dst, 0, 64);
+	memcpy(dst, name, strnlen(name, 64));
+}
+
 static inline int lu_create_session(int dev, const char *name)
 {
 	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
 	long err;
 
-	strncpy((char *)arg.name, name, sizeof(arg.name));
+	lu_set_name(arg.name, name);
 	err = lu_ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &arg);
 	return err ? (int)err : arg.fd;
 }
@@ -130,7 +140,7 @@ static inline int lu_retrieve_session(int dev, const char *name)
 	struct liveupdate_ioctl_retrieve_session arg = { .size = sizeof(arg) };
 	long err;
 
-	strncpy((char *)arg.name, name, sizeof(arg.name));
+	lu_set_name(arg.name, name);
 	err = lu_ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &arg);
 	return err ? (int)err : arg.fd;
 }

@@ -1,0 +1,155 @@
+# luoctl and its agent across a real kexec: a client process preserves a
+# memfd through the agent and exits, `luoctl check` passes, `luoctl kexec`
+# stages the kernel and reboots; in the new kernel the agent retrieves the
+# session, a command started by `luoctl retrieve` reads back the same bytes,
+# and `luoctl finish` completes. Error paths, errno- and exit-code-exact:
+# no agent, unknown session, duplicate token, a file no handler takes,
+# check/kexec refused (no kernel staged, bad image), a client killed after
+# preserving (nothing lost), and the agent killed (its session is lost, and
+# check, status and clients say so).
+# STAGES: 2
+# FLAVORS: default debug
+# TIMEOUT: 120
+
+SIZE=1048576
+SEED=7
+
+# check_exit DESC STATUS CMD [ARG...]: CMD exits with exactly STATUS.
+check_exit() {
+	_desc=$1
+	_want=$2
+	shift 2
+	_out=$("$@" 2>&1)
+	_rc=$?
+	if [ "$_rc" = "$_want" ]; then
+		ok "$_desc"
+	else
+		not_ok "$_desc" "\`$*\` exited $_rc, expected $_want${_out:+:
+$_out}"
+	fi
+}
+
+# check_errno DESC ERRNO CMD [ARG...]: CMD (a luoctl -j command) exits 1 and
+# its JSON error carries "errno":ERRNO.
+check_errno() {
+	_desc=$1
+	_want=$2
+	shift 2
+	_out=$("$@" 2>/dev/null)
+	_rc=$?
+	case "$_rc:$_out" in
+	1:*\"errno\":$_want[,}]*) ok "$_desc" ;;
+	*) not_ok "$_desc" "\`$*\` exited $_rc, expected 1 with errno $_want:
+$_out" ;;
+	esac
+}
+
+# The checksum of the memfd luoctl-memfd makes from SIZE SEED.
+expected_sum() {
+	luoctl-memfd run "$1" "$2" -- sh -c 'sha256sum </proc/self/fd/$MEMFD_FD' | cut -d' ' -f1
+}
+
+stage_1() {
+	lu_load || bail "no /dev/liveupdate"
+
+	check_errno "no agent: sessions fails with ENOENT" 2 luoctl -j sessions
+	check_output "no agent: the message says so" \
+		"luoctl: the luoctl agent is not running (nothing listens on /run/luoctl.sock: No such file or directory); start it with 'luoctl agent'" \
+		sh -c 'luoctl sessions 2>&1'
+	check_exit "usage error exits 2" 2 luoctl preserve --session x --token 1
+	check_exit "a bad session name is a usage error" 2 \
+		luoctl preserve --session 'a b' --token 1 --fd 0
+
+	# The agent dies holding a session: the kernel unpreserves it, and
+	# everyone is told.
+	check "agent starts" luoctl agent --detach --log /dev/console || bail "no agent"
+	check "a client preserves into 'doomed'" luoctl-memfd run 4096 1 -- \
+		sh -c 'luoctl preserve --session doomed --token 1 --fd $MEMFD_FD'
+	check "the module counts it (and the agent's registry session)" \
+		sh -c "luoctl status | grep -q '^outgoing: *2 session(s), 2 file(s), '"
+	agent_pid=$(cat /run/luoctl.sock.state | sed -n 's/^pid=//p')
+	kill -9 "$agent_pid"
+	sleep 0.2
+	check_errno "dead agent: preserve fails with ECONNREFUSED" 111 \
+		luoctl-memfd run 4096 1 -- sh -c 'luoctl -j preserve --session doomed --token 2 --fd $MEMFD_FD'
+	check_exit "dead agent: check fails" 1 luoctl check
+	check "dead agent: check names the lost session" \
+		sh -c 'luoctl check | grep -q "FAIL lost: 1 session(s) lost with a dead agent, no longer preserved: doomed"'
+	check "dead agent: status says it died" \
+		sh -c "luoctl status | grep -q 'agent: *not running; pid $agent_pid died holding 1 session'"
+	check "dead agent: the kernel unpreserved everything" \
+		sh -c "luoctl status | grep -q '^outgoing: *0 session(s), 0 file(s), '"
+	check "a new agent starts" luoctl agent --detach --log /dev/console || bail "no agent"
+	check "the new agent lists 'doomed' as lost" \
+		sh -c 'luoctl sessions | grep -q "^doomed: outgoing, lost"'
+	check_errno "retrieving a lost session is ENOLINK" 67 \
+		luoctl -j retrieve --session doomed --token 1 -- true
+	check "abort acknowledges the loss" luoctl abort --session doomed
+	check_output "no sessions left" "no sessions" luoctl sessions
+
+	# The scenario: a client preserves a memfd and exits; another hands one
+	# over by pid and is killed. Nothing is lost: the agent holds both.
+	check "client preserves a 1 MiB memfd (--fd) and exits" luoctl-memfd run $SIZE $SEED -- \
+		sh -c 'luoctl preserve --session lu-test --token 1 --fd $MEMFD_FD'
+	luoctl-memfd hold 4096 9 /tmp/holder &
+	while [ ! -s /tmp/holder ]; do sleep 0.1; done
+	read -r hpid hfd </tmp/holder
+	check "preserve --pid --pidfd-fd takes another process's memfd" \
+		luoctl preserve --session lu-test --token 2 --pid "$hpid" --pidfd-fd "$hfd"
+	kill -9 "$hpid"
+	check_errno "a used token is EEXIST" 17 \
+		luoctl -j preserve --session lu-test --token 1 --pid 1 --pidfd-fd 0
+	echo data >/tmp/plain
+	check_errno "a file no handler takes is ENOENT" 2 \
+		luoctl -j preserve --session other --token 1 --file /tmp/plain
+	check_errno "retrieve of an unknown session is ENOENT" 2 \
+		luoctl -j retrieve --session nope --token 1 -- true
+	check_errno "retrieve before the reboot is EINVAL" 22 \
+		luoctl -j retrieve --session lu-test --token 1 -- true
+	check_output "sessions lists the session and its files" "lu-test: outgoing, preserved, uid 0, 2 file(s)
+  token 1: 1048576 bytes, preserved
+  token 2: 4096 bytes, preserved" luoctl sessions
+	check "sessions --json" sh -c 'luoctl sessions -j | grep -q "\"name\":\"lu-test\",\"uid\":0,\"direction\":\"outgoing\",\"state\":\"preserved\",\"files\":\[{\"token\":1,\"size\":1048576"'
+
+	# Refusals before staging: check and kexec fail and never reboot.
+	check_exit "check fails with no kernel staged" 1 luoctl check
+	check "check says why" sh -c 'luoctl check | grep -q "^FAIL kernel: no kernel staged"'
+	check "check passes the rest" sh -c 'luoctl check | grep -q "^ok   sessions: 2 outgoing session(s), 3 file(s), all ready"'
+	check_errno "kexec with nothing staged is ENOENT" 2 luoctl -j kexec
+	check_errno "kexec of a missing image is ENOENT, no reboot" 2 luoctl -j kexec /nonexistent
+	check "load stages the kernel" luoctl load /boot/bzImage \
+		--initrd /boot/initramfs.cpio.gz --reuse-cmdline --append lu.stage=2
+	check "check passes" luoctl check
+	check "check --json" sh -c 'luoctl check -j | grep -q "^{\"ready\":true,"'
+	luoctl kexec 2>&1 | sed 's/^/# /'
+	not_ok "luoctl kexec returned"
+	exit 125
+}
+
+stage_2() {
+	lu_load || bail "no /dev/liveupdate"
+	check "agent starts and adopts the incoming sessions" luoctl agent --detach --log /dev/console || bail "no agent"
+	check_output "sessions lists the incoming session" "lu-test: incoming, incoming, uid 0, 2 file(s)
+  token 1: 1048576 bytes, incoming
+  token 2: 4096 bytes, incoming" luoctl sessions
+	check_output "status counts it" "incoming:   1 session(s), 2 file(s)" \
+		sh -c 'luoctl status | grep ^incoming'
+	check_output "the data came back (token 1, via \$LUOCTL_FD)" "$(expected_sum $SIZE $SEED)" \
+		luoctl retrieve --session lu-test --token 1 -- \
+		sh -c 'sha256sum <&$LUOCTL_FD | cut -d" " -f1'
+	check_output "the killed client's memfd came back (token 2)" "$(expected_sum 4096 9)" \
+		luoctl retrieve --session lu-test --token 2 -- \
+		sh -c 'sha256sum </proc/self/fd/$LUOCTL_FD | cut -d" " -f1'
+	check_output "LUOCTL_FD is 3" "3 lu-test 1" luoctl retrieve --session lu-test --token 1 -- \
+		sh -c 'echo $LUOCTL_FD $LUOCTL_SESSION $LUOCTL_TOKEN'
+	check_exit "a failing command makes retrieve exit 1" 1 \
+		luoctl retrieve --session lu-test --token 1 -- false
+	check_errno "an unknown token is ENOENT" 2 \
+		luoctl -j retrieve --session lu-test --token 99 -- true
+	check_errno "an unknown session is ENOENT" 2 \
+		luoctl -j retrieve --session nope --token 1 -- true
+	check "finish completes" luoctl finish --session lu-test
+	check_output "nothing left" "no sessions" luoctl sessions
+	check_errno "finish again is ENOENT" 2 luoctl -j finish --session lu-test
+	check_output "generation 2" 2 cat "$LU_SYSFS/generation"
+}

@@ -52,6 +52,10 @@ else
 	@mkdir -p $(MODULE_BUILD)
 	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP) MO=$(MODULE_BUILD) modules
 	@cp $(MODULE_BUILD)/liveupdate.ko $(OUT)/liveupdate.ko
+	@mkdir -p $(MODULE_BUILD)/testmod
+	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/testmod MO=$(MODULE_BUILD)/testmod \
+		KBUILD_EXTRA_SYMBOLS=$(MODULE_BUILD)/Module.symvers modules
+	@cp $(MODULE_BUILD)/testmod/lutest.ko $(OUT)/lutest.ko
 endif
 
 luoctl: deps

@@ -40,8 +40,16 @@ bool json_requested(std::span<const std::string_view> args) {
 Result<Invocation> parse_args(std::span<const std::string_view> args) {
     Invocation invocation;
     bool help_requested = false;
+    bool saw_separator = false;
     std::vector<std::string_view> words;
-    for (const std::string_view arg : args) {
+    const Command* command = nullptr;  // known once the first word is read
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view arg = args[i];
+        if (arg == "--" && command != nullptr && command->takes_command) {
+            invocation.command_line.assign(args.begin() + i + 1, args.end());
+            saw_separator = true;
+            break;
+        }
         if (is_json_option(arg)) {
             invocation.json = true;
         } else if (is_help_option(arg)) {
@@ -49,9 +57,41 @@ Result<Invocation> parse_args(std::span<const std::string_view> args) {
         } else if (is_version_option(arg)) {
             words.push_back(kVersionCommand.name);
         } else if (looks_like_option(arg)) {
-            return usage_error("unknown option '" + std::string(arg) + "'");
+            const std::size_t equals = arg.find('=');
+            const std::string_view name = arg.substr(0, equals);
+            const OptionSpec* spec = nullptr;
+            if (command != nullptr) {
+                for (const OptionSpec& candidate : command->options) {
+                    if (candidate.name == name) {
+                        spec = &candidate;
+                    }
+                }
+            }
+            if (spec == nullptr) {
+                return usage_error("unknown option '" + std::string(arg) + "'");
+            }
+            if (invocation.option(name)) {
+                return usage_error("option '" + std::string(name) + "' given twice");
+            }
+            std::string_view value;
+            if (spec->value_name.empty()) {
+                if (equals != std::string_view::npos) {
+                    return usage_error("option '" + std::string(name) + "' takes no value");
+                }
+            } else if (equals != std::string_view::npos) {
+                value = arg.substr(equals + 1);
+            } else if (i + 1 < args.size()) {
+                value = args[++i];
+            } else {
+                return usage_error("option '" + std::string(name) + "' needs a value (" +
+                                   std::string(spec->value_name) + ")");
+            }
+            invocation.options.emplace_back(name, value);
         } else {
             words.push_back(arg);
+            if (command == nullptr) {
+                command = LU_TRY(find_command(all_commands(), arg));
+            }
         }
     }
 
@@ -60,20 +100,26 @@ Result<Invocation> parse_args(std::span<const std::string_view> args) {
             return usage_error("no command given; see 'luoctl help'");
         }
         invocation.command = &kHelpCommand;
+        invocation.options.clear();
         return invocation;
     }
 
-    const Command* const command = LU_TRY(find_command(all_commands(), words.front()));
+    command = LU_TRY(find_command(all_commands(), words.front()));
     const std::span<const std::string_view> operands = std::span(words).subspan(1);
     if (help_requested) {
         // Asking for help is never a usage error: the command's own arguments do not matter.
         invocation.command = &kHelpCommand;
         invocation.help_topic = command;
+        invocation.options.clear();
+        invocation.command_line.clear();
         return invocation;
     }
     if (operands.size() > command->max_args) {
         return usage_error("unexpected argument '" + std::string(operands[command->max_args]) +
                            "'; usage: " + usage_line(*command));
+    }
+    if (command->takes_command && (!saw_separator || invocation.command_line.empty())) {
+        return usage_error("missing '-- COMMAND'; usage: " + usage_line(*command));
     }
 
     invocation.command = command;
@@ -81,6 +127,12 @@ Result<Invocation> parse_args(std::span<const std::string_view> args) {
         invocation.help_topic = LU_TRY(find_command(all_commands(), operands.front()));
     } else {
         invocation.args.assign(operands.begin(), operands.end());
+    }
+    if (command->validate != nullptr) {
+        const Status valid = command->validate(invocation);
+        if (!valid.ok()) {
+            return usage_error(valid.error().message() + "; usage: " + usage_line(*command));
+        }
     }
     return invocation;
 }

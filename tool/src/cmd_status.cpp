@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "cli.hpp"
+#include "readiness.hpp"
 #include "status.hpp"
 #include "sysfs.hpp"
 
@@ -71,23 +73,103 @@ std::string handover_text(const std::optional<Handover>& handover) {
     return text;
 }
 
-// One "key: value" line per fact, the values aligned in one column.
-void write_text(const LiveUpdateStatus& status, std::ostream& out) {
-    const std::array<std::pair<std::string_view, std::string>, 6> lines = {{
+std::string agent_text(const Readiness& readiness) {
+    if (readiness.agent_pid) {
+        return "running (pid " + std::to_string(*readiness.agent_pid) + ")";
+    }
+    if (readiness.dead_agent_pid) {
+        return "not running; pid " + std::to_string(*readiness.dead_agent_pid) +
+               " died holding " + std::to_string(readiness.lost.size()) +
+               " session(s), which the kernel unpreserved";
+    }
+    return "not running";
+}
+
+std::string ready_text(const Readiness& readiness) {
+    if (!readiness.module) {
+        return "unknown (" +
+               (readiness.module_error ? readiness.module_error->message() : std::string("?")) +
+               ")";
+    }
+    if (readiness.module->ready) {
+        return "yes";
+    }
+    return "no: session '" + readiness.module->failed_session + "' token " +
+           std::to_string(readiness.module->failed_token) + " refused to freeze, " +
+           errno_text(readiness.module->first_error);
+}
+
+// One "key: value" line per fact, the values aligned in one column. The agent and the module's
+// own counts appear once liveupdate is available.
+void write_text(const LiveUpdateStatus& status, const std::optional<Readiness>& readiness,
+                std::ostream& out) {
+    std::vector<std::pair<std::string, std::string>> lines = {
         {"provider", std::string(provider_name(status.provider()))},
         {"module", module_text(status)},
         {"device", device_text(status)},
         {"generation", status.generation ? std::to_string(*status.generation) : "unknown"},
         {"handover", handover_text(status.handover)},
         {"kho", kho_text(status.kho)},
-    }};
-    std::size_t key_width = 0;
-    for (const auto& [key, value] : lines) {
-        key_width = std::max(key_width, key.size());
+    };
+    if (readiness) {
+        lines.emplace_back("agent", agent_text(*readiness));
+        if (readiness->module) {
+            const ModStatus& mod = *readiness->module;
+            lines.emplace_back("outgoing", std::to_string(mod.outgoing_sessions) +
+                                               " session(s), " +
+                                               std::to_string(mod.outgoing_files) + " file(s), " +
+                                               std::to_string(mod.metadata_bytes) +
+                                               " bytes of handover metadata");
+            lines.emplace_back("incoming", std::to_string(mod.incoming_sessions) +
+                                               " session(s), " +
+                                               std::to_string(mod.incoming_files) + " file(s)");
+        }
+        lines.emplace_back("ready", ready_text(*readiness));
+        for (const std::string& name : readiness->lost) {
+            lines.emplace_back("lost", name + " (the agent died; no longer preserved)");
+        }
     }
-    for (const auto& [key, value] : lines) {
-        out << key << ':' << std::string(key_width - key.size() + 1, ' ') << value << '\n';
+    write_aligned(out, lines);
+}
+
+void write_readiness_json(const Readiness& readiness, JsonWriter& json) {
+    json.key("agent").begin_object();
+    json.key("running").boolean(readiness.agent_pid.has_value());
+    json.key("pid");
+    if (readiness.agent_pid) {
+        json.number(*readiness.agent_pid);
+    } else {
+        json.null();
     }
+    json.key("dead_pid");
+    if (readiness.dead_agent_pid) {
+        json.number(*readiness.dead_agent_pid);
+    } else {
+        json.null();
+    }
+    json.key("lost").begin_array();
+    for (const std::string& name : readiness.lost) {
+        json.string(name);
+    }
+    json.end_array();
+    json.end_object();
+    json.key("handover_status");
+    if (!readiness.module) {
+        json.null();
+        return;
+    }
+    const ModStatus& mod = *readiness.module;
+    json.begin_object();
+    json.key("ready").boolean(mod.ready);
+    json.key("outgoing_sessions").number(mod.outgoing_sessions);
+    json.key("outgoing_files").number(mod.outgoing_files);
+    json.key("incoming_sessions").number(mod.incoming_sessions);
+    json.key("incoming_files").number(mod.incoming_files);
+    json.key("metadata_bytes").number(mod.metadata_bytes);
+    json.key("first_error").number(mod.first_error);
+    json.key("failed_session").string(mod.failed_session);
+    json.key("failed_token").number(mod.failed_token);
+    json.end_object();
 }
 
 // The same facts as write_text, with null for what is absent or unknown.
@@ -156,31 +238,45 @@ void write_json(const LiveUpdateStatus& status, JsonWriter& json) {
     }
 }
 
+constexpr OptionSpec kStatusOptions[] = {kSocketOption};
+
 // The state is printed even when liveupdate is unavailable: what is missing is the answer.
 Status run_status(const CommandContext& context) {
     const SysfsRoot root(context.environment.sysfs_root);
     const LiveUpdateStatus status = LU_TRY(read_status(root));
+    const Status available = check_available(status);
+    std::optional<Readiness> readiness;
+    if (available.ok()) {
+        readiness = read_readiness(context);
+    }
     if (context.json != nullptr) {
         write_json(status, *context.json);
+        if (readiness) {
+            write_readiness_json(*readiness, *context.json);
+        }
     } else {
-        write_text(status, context.out);
+        write_text(status, readiness, context.out);
     }
-    return check_available(status);
+    return available;
 }
 
 }  // namespace
 
 constinit const Command kStatusCommand = {
     .name = "status",
-    .synopsis = "[-j|--json]",
+    .synopsis = "[--socket PATH]",
     .summary = "Show whether liveupdate is available and in what state",
     .description =
         "Show who provides /dev/liveupdate (the liveupdate module or the kernel's own LUO), the\n"
         "handover generation (1 after a cold boot, one more after each live update), what became\n"
         "of the previous kernel's handover, and whether kexec handover (KHO) is enabled.\n"
-        "Exit status 1 if liveupdate is not available.\n",
+        "With liveupdate available, also the agent, the module's session and file counts, and\n"
+        "whether the handover is ready (LIVEUPDATE_IOCTL_MOD_STATUS, asked through the agent\n"
+        "when one runs, since it holds the device). Exit status 1 if liveupdate is not\n"
+        "available.\n",
     .max_args = 0,
     .handler = run_status,
+    .options = kStatusOptions,
 };
 
 }  // namespace lu::luoctl

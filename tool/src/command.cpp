@@ -2,6 +2,15 @@
 
 namespace lu::luoctl {
 
+std::optional<std::string_view> Invocation::option(std::string_view name) const {
+    for (const auto& [key, value] : options) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
 std::string usage_line(const Command& command) {
     std::string line = "luoctl ";
     line += command.name;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,19 @@ struct CommandContext;
 // output: status shows the state it found before reporting that liveupdate is unavailable.
 using Handler = Status (*)(const CommandContext& context);
 
+struct Invocation;
+
+// An option of one command ("--session NAME"), accepted after the command's name only.
+// Spelled "--name VALUE" or "--name=VALUE"; value_name is empty for a flag ("--detach").
+struct OptionSpec {
+    std::string_view name;        // with the dashes: "--session"
+    std::string_view value_name;  // "NAME", or empty for a flag
+};
+
+// Checks what parse_args cannot know generically (required options, numbers, exclusive
+// choices). Its error is a usage error (exit 2), like every other one parse_args reports.
+using Validator = Status (*)(const Invocation& invocation);
+
 // One entry of the command table; each is defined next to its handler in cmd_<name>.cpp.
 struct Command {
     std::string_view name;
@@ -27,6 +42,9 @@ struct Command {
     std::string_view description;  // a paragraph, for `luoctl help NAME`
     std::size_t max_args;          // positional arguments accepted
     Handler handler;
+    std::span<const OptionSpec> options = {};
+    bool takes_command = false;  // "-- COMMAND [ARG...]" follows (luoctl retrieve)
+    Validator validate = nullptr;
 };
 
 // The command line, parsed: which command runs, and with what.
@@ -38,12 +56,23 @@ struct Invocation {
     std::vector<std::string_view> args;
     const Command* help_topic = nullptr;  // the command to describe; null: describe luoctl
     bool json = false;
+    // The command's options as given, each at most once; a flag has an empty value.
+    std::vector<std::pair<std::string_view, std::string_view>> options;
+    // After "--", for a command that takes_command: the command line to run (not empty).
+    std::vector<std::string_view> command_line;
+
+    std::optional<std::string_view> option(std::string_view name) const;
+    bool flag(std::string_view name) const { return option(name).has_value(); }
 };
 
 // What luoctl takes from its process environment; tests build one by hand.
 struct Environment {
     // The directory that stands for "/" when reading /sys, /dev and debugfs ($LUOCTL_SYSFS_ROOT).
     std::string sysfs_root = "/";
+    // The agent's socket unless --socket says otherwise ($LUOCTL_SOCKET).
+    std::string agent_socket = "/run/luoctl.sock";
+    // Where luoctl load records what it staged (a tmpfs: the record dies with the boot).
+    std::string run_dir = "/run";
 };
 
 // Everything a handler may use.

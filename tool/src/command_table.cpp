@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "cmd_agent.hpp"
 #include "cmd_help.hpp"
+#include "cmd_kexec.hpp"
+#include "cmd_sessions.hpp"
 #include "cmd_status.hpp"
 #include "cmd_version.hpp"
 #include "suggest.hpp"
@@ -14,10 +17,10 @@ namespace lu::luoctl {
 namespace {
 
 // To add a command, define its Command in cmd_<name>.cpp and list it here.
-constinit const std::array<const Command*, 3> kCommands = {
-    &kStatusCommand,
-    &kVersionCommand,
-    &kHelpCommand,
+constinit const std::array<const Command*, 12> kCommands = {
+    &kStatusCommand,  &kSessionsCommand, &kCheckCommand,  &kAgentCommand, &kPreserveCommand,
+    &kLoadCommand,    &kKexecCommand,    &kRetrieveCommand, &kFinishCommand, &kAbortCommand,
+    &kVersionCommand, &kHelpCommand,
 };
 
 std::string quoted(std::string_view word) {

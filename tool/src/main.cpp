@@ -13,5 +13,8 @@ int main(int argc, char* argv[]) {
     if (const char* root = std::getenv("LUOCTL_SYSFS_ROOT"); root != nullptr && *root != '\0') {
         environment.sysfs_root = root;
     }
+    if (const char* socket = std::getenv("LUOCTL_SOCKET"); socket != nullptr && *socket != '\0') {
+        environment.agent_socket = socket;
+    }
     return lu::luoctl::run(args, environment, std::cout, std::cerr);
 }

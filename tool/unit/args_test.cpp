@@ -47,7 +47,8 @@ TEST(ParseArgs, FindsTheCommand) {
 
 TEST(ParseArgs, AcceptsUniquePrefixes) {
     EXPECT_EQ(parsed({"stat"}).command, &kStatusCommand);
-    EXPECT_EQ(parsed({"s"}).command, &kStatusCommand);
+    EXPECT_EQ(parsed({"st"}).command, &kStatusCommand);
+    EXPECT_EQ(usage_error({"s"}), "ambiguous command 's'; could be 'status' or 'sessions'");
     EXPECT_EQ(parsed({"v"}).command, &kVersionCommand);
     EXPECT_EQ(parsed({"he"}).command, &kHelpCommand);
 }
@@ -108,7 +109,7 @@ TEST(ParseArgs, RejectsUnknownOptions) {
 
 TEST(ParseArgs, RejectsSurplusArguments) {
     EXPECT_EQ(usage_error({"status", "now"}),
-              "unexpected argument 'now'; usage: luoctl status [-j|--json]");
+              "unexpected argument 'now'; usage: luoctl status [--socket PATH]");
     EXPECT_EQ(usage_error({"help", "status", "version"}),
               "unexpected argument 'version'; usage: luoctl help [COMMAND]");
 }

@@ -27,7 +27,10 @@ TEST(StatusCommand, DescribesALoadedModule) {
               "device:     /dev/liveupdate (mode 0600)\n"
               "generation: 1\n"
               "handover:   none\n"
-              "kho:        enabled\n");
+              "kho:        enabled\n"
+              "agent:      not running\n"
+              "ready:      unknown (cannot read the module's status: Inappropriate ioctl for "
+              "device)\n");
     EXPECT_EQ(outcome.err, "");
 }
 
@@ -43,7 +46,10 @@ TEST(StatusCommand, ShowsTheReasonOfARejectedHandover) {
               "device:     /dev/liveupdate (mode 0600)\n"
               "generation: 4\n"
               "handover:   rejected: format version 9, expected 1\n"
-              "kho:        disabled\n");
+              "kho:        disabled\n"
+              "agent:      not running\n"
+              "ready:      unknown (cannot read the module's status: Inappropriate ioctl for "
+              "device)\n");
 }
 
 TEST(StatusCommand, PrintsTheStateAndFailsWhenTheModuleIsNotLoaded) {
@@ -71,7 +77,10 @@ TEST(StatusCommand, NamesTheInKernelProvider) {
               "device:     /dev/liveupdate (mode 0660)\n"
               "generation: unknown\n"
               "handover:   unknown\n"
-              "kho:        unknown (debugfs not mounted)\n");
+              "kho:        unknown (debugfs not mounted)\n"
+              "agent:      not running\n"
+              "ready:      unknown (cannot read the module's status: Inappropriate ioctl for "
+              "device)\n");
 }
 
 TEST(StatusCommand, WritesOneJsonObjectForALoadedModule) {
@@ -82,7 +91,9 @@ TEST(StatusCommand, WritesOneJsonObjectForALoadedModule) {
     EXPECT_EQ(outcome.exit_status, kExitSuccess);
     EXPECT_EQ(outcome.out, R"({"provider":"module","module":{"loaded":true,"version":"0.1.0"},)"
                            R"("device":{"path":"/dev/liveupdate","mode":"0600"},"generation":2,)"
-                           R"("handover":{"outcome":"accepted","reason":null},"kho":"enabled"})"
+                           R"("handover":{"outcome":"accepted","reason":null},"kho":"enabled",)"
+              R"("agent":{"running":false,"pid":null,"dead_pid":null,"lost":[]},)"
+              R"("handover_status":null})"
                            "\n");
     EXPECT_EQ(outcome.err, "");
 }

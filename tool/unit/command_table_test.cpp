@@ -73,7 +73,7 @@ TEST(FindCommand, TreatsTheEmptyWordAsUnknown) {
     EXPECT_EQ(error_message(""), "unknown command ''; see 'luoctl help'");
 }
 
-TEST(AllCommands, ListsStatusVersionAndHelpOnly) {
+TEST(AllCommands, ListsTheCommandsOfTheIssueInHelpOrder) {
     std::vector<std::string_view> names;
     for (const Command* command : all_commands()) {
         names.push_back(command->name);
@@ -81,7 +81,9 @@ TEST(AllCommands, ListsStatusVersionAndHelpOnly) {
         EXPECT_FALSE(command->summary.empty()) << command->name;
         EXPECT_TRUE(command->description.ends_with('\n')) << command->name;
     }
-    EXPECT_EQ(names, (std::vector<std::string_view>{"status", "version", "help"}));
+    EXPECT_EQ(names, (std::vector<std::string_view>{"status", "sessions", "check", "agent",
+                                                    "preserve", "load", "kexec", "retrieve",
+                                                    "finish", "abort", "version", "help"}));
 }
 
 TEST(AllCommands, FindsEveryCommandByItsName) {

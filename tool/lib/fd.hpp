@@ -1,4 +1,4 @@
-// lu::Fd: the owner of one open file descriptor.
+// lu::Fd: the owner of one open file descriptor. Part of libluoctl (tool/lib/).
 #pragma once
 
 #include <fcntl.h>
@@ -14,7 +14,8 @@ namespace lu {
 
 // Closes its descriptor when destroyed; move-only, so exactly one Fd closes each descriptor.
 //
-// Invariants: fd_ is an open descriptor that no other object owns, or -1 once moved from.
+// Invariants: fd_ is an open descriptor that no other object owns, or -1 (default-constructed,
+// moved from or released).
 class Fd {
 public:
     // Opens path; O_CLOEXEC is always added, luoctl never hands descriptors to a child by accident.
@@ -27,6 +28,26 @@ public:
         return Fd(fd);
     }
 
+    // Takes ownership of fd, an open descriptor nobody else closes (from a system call that
+    // returned one: memfd_create, accept, recvmsg's SCM_RIGHTS, an ioctl's reply).
+    static Fd adopt(int fd) { return Fd(fd); }
+
+    // A second descriptor (close-on-exec) for the same open file.
+    Result<Fd> dup() const {
+        const int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+            const int dup_errno = errno;
+            return Error::from_errno(dup_errno, "cannot duplicate descriptor " + std::to_string(fd_));
+        }
+        return Fd(fd);
+    }
+
+    // Gives up ownership: the caller closes the returned descriptor.
+    int release() { return std::exchange(fd_, -1); }
+
+    bool valid() const { return fd_ >= 0; }
+
+    Fd() : fd_(-1) {}
     Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
     Fd& operator=(Fd&& other) noexcept {
         if (this != &other) {
@@ -44,8 +65,8 @@ public:
 private:
     explicit Fd(int fd) : fd_(fd) {}
 
-    // close(2) errors are not reported: every descriptor luoctl owns is read-only, so a failed
-    // close loses no data.
+    // close(2) errors are not reported: luoctl never writes through a descriptor it closes this
+    // way except memfds, whose data lives in memory, so a failed close loses no data.
     void close() {
         if (fd_ >= 0) {
             ::close(fd_);

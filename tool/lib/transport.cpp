@@ -1,0 +1,174 @@
+#include "transport.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace lu::protocol {
+namespace {
+
+Result<sockaddr_un> address(const std::string& path) {
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+        return Error(ENAMETOOLONG, "socket path '" + path + "' is empty or longer than " +
+                                       std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
+    }
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    return addr;
+}
+
+Result<Fd> new_socket() {
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        const int socket_errno = errno;
+        return Error::from_errno(socket_errno, "cannot create a Unix socket");
+    }
+    return Fd::adopt(fd);
+}
+
+Status connect_raw(int fd, const sockaddr_un& addr) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+        return Error(errno, "connect");
+    }
+    return {};
+}
+
+}  // namespace
+
+Status send_message(int socket, const Message& message, std::span<const int> fds) {
+    if (fds.size() > kMaxFds) {
+        return Error(EINVAL, "too many descriptors for one agent message");
+    }
+    const std::string datagram = LU_TRY(encode(message));
+    iovec iov = {.iov_base = const_cast<char*>(datagram.data()), .iov_len = datagram.size()};
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+    if (!fds.empty()) {
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+    }
+    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) {
+        const int send_errno = errno;
+        return Error::from_errno(send_errno, "cannot send to the agent socket");
+    }
+    return {};
+}
+
+Result<Received> receive_message(int socket) {
+    std::string buffer(kMaxMessageBytes + 1, '\0');
+    iovec iov = {.iov_base = buffer.data(), .iov_len = buffer.size()};
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t length;
+    do {
+        length = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    } while (length < 0 && errno == EINTR);
+    if (length < 0) {
+        const int receive_errno = errno;
+        return Error::from_errno(receive_errno, "cannot receive from the agent socket");
+    }
+    Received received;
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+            const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+                received.fds.push_back(Fd::adopt(fd));
+            }
+        }
+    }
+    if (length == 0) {
+        return Error(ECONNRESET, "the agent closed the connection without a reply");
+    }
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+        static_cast<std::size_t>(length) > kMaxMessageBytes) {
+        return Error(EMSGSIZE, "agent message truncated (too long or too many descriptors)");
+    }
+    received.message = LU_TRY(decode(std::string_view(buffer.data(), length)));
+    return received;
+}
+
+Result<PeerCredentials> peer_credentials(int socket) {
+    ucred cred = {};
+    socklen_t length = sizeof(cred);
+    if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+        const int cred_errno = errno;
+        return Error::from_errno(cred_errno, "cannot read the peer's credentials");
+    }
+    return PeerCredentials{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
+}
+
+Result<Fd> listen_at(const std::string& path) {
+    const sockaddr_un addr = LU_TRY(address(path));
+    // Something listens there: another agent. A connection refused means a stale socket file.
+    {
+        Fd probe = LU_TRY(new_socket());
+        const Status connected = connect_raw(probe.get(), addr);
+        if (connected.ok()) {
+            return Error(EADDRINUSE, "another agent is already listening on " + path);
+        }
+        if (connected.error().errnum() == ECONNREFUSED) {
+            ::unlink(path.c_str());
+        }
+    }
+    Fd fd = LU_TRY(new_socket());
+    const mode_t old_umask = ::umask(077);
+    const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    const int bind_errno = errno;
+    ::umask(old_umask);
+    if (bound != 0) {
+        return Error::from_errno(bind_errno, "cannot bind the agent socket " + path);
+    }
+    if (::chmod(path.c_str(), 0600) != 0 || ::listen(fd.get(), 64) != 0) {
+        const int listen_errno = errno;
+        return Error::from_errno(listen_errno, "cannot listen on " + path);
+    }
+    return fd;
+}
+
+Result<Fd> connect_to(const std::string& path) {
+    const sockaddr_un addr = LU_TRY(address(path));
+    Fd fd = LU_TRY(new_socket());
+    const Status connected = connect_raw(fd.get(), addr);
+    if (!connected.ok()) {
+        const int errnum = connected.error().errnum();
+        if (errnum == ENOENT || errnum == ECONNREFUSED) {
+            return Error(errnum, "the luoctl agent is not running (nothing listens on " + path +
+                                     ": " + std::strerror(errnum) + "); start it with 'luoctl agent'");
+        }
+        return Error::from_errno(errnum, "cannot connect to the luoctl agent at " + path);
+    }
+    return fd;
+}
+
+Result<Received> call(const std::string& path, const Message& request, std::span<const int> fds,
+                      std::size_t expected_fds) {
+    const Fd socket = LU_TRY(connect_to(path));
+    LU_TRY(send_message(socket.get(), request, fds));
+    Received reply = LU_TRY(receive_message(socket.get()));
+    LU_TRY(reply_status(reply.message));
+    if (reply.fds.size() != expected_fds) {
+        return Error(EBADMSG, "the agent's reply to '" + request.verb() + "' carried " +
+                                  std::to_string(reply.fds.size()) + " descriptors, expected " +
+                                  std::to_string(expected_fds));
+    }
+    return reply;
+}
+
+}  // namespace lu::protocol

@@ -1,0 +1,63 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <ostream>
+#include <vector>
+
+#include "protocol.hpp"
+
+namespace lu::luoctl {
+
+std::string agent_socket(const CommandContext& context) {
+    if (const std::optional<std::string_view> path = context.invocation.option("--socket")) {
+        return std::string(*path);
+    }
+    return context.environment.agent_socket;
+}
+
+Result<std::string_view> required_option(const Invocation& invocation, std::string_view name) {
+    if (const std::optional<std::string_view> value = invocation.option(name)) {
+        return *value;
+    }
+    return Error(EINVAL, "option '" + std::string(name) + "' is required");
+}
+
+Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name) {
+    const std::string_view text = LU_TRY(required_option(invocation, name));
+    if (const std::optional<std::uint64_t> number = protocol::parse_u64(text)) {
+        return *number;
+    }
+    return Error(EINVAL, "option '" + std::string(name) + "' needs a decimal number, not '" +
+                             std::string(text) + "'");
+}
+
+Status check_session_name(std::string_view name) {
+    if (!protocol::is_agent_session_name(name)) {
+        return Error(EINVAL, "invalid session name '" + std::string(name) +
+                                 "' (1 to 63 of A-Z a-z 0-9 . _ : @ + -, not starting with "
+                                 "'luoctl.')");
+    }
+    return {};
+}
+
+std::string_view option_value(const Invocation& invocation, std::string_view name) {
+    return invocation.option(name).value_or("");
+}
+
+std::uint64_t number_value(const Invocation& invocation, std::string_view name) {
+    return protocol::parse_u64(option_value(invocation, name)).value_or(0);
+}
+
+void write_aligned(std::ostream& out,
+                   const std::vector<std::pair<std::string, std::string>>& lines) {
+    std::size_t width = 0;
+    for (const auto& [key, value] : lines) {
+        width = std::max(width, key.size());
+    }
+    for (const auto& [key, value] : lines) {
+        out << key << ':' << std::string(width - key.size() + 1, ' ') << value << '\n';
+    }
+}
+
+}  // namespace lu::luoctl

@@ -1,0 +1,34 @@
+// Helpers that several commands share: their common options and how they read them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "command.hpp"
+#include "result.hpp"
+
+namespace lu::luoctl {
+
+inline constexpr OptionSpec kSocketOption = {"--socket", "PATH"};
+inline constexpr OptionSpec kSessionOption = {"--session", "NAME"};
+inline constexpr OptionSpec kTokenOption = {"--token", "N"};
+
+// The agent socket: --socket, else the environment's default.
+std::string agent_socket(const CommandContext& context);
+
+// For validators: a required option, a decimal number (u64 or non-negative int).
+Result<std::string_view> required_option(const Invocation& invocation, std::string_view name);
+Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name);
+Status check_session_name(std::string_view name);
+
+// For handlers, after validation succeeded.
+std::string_view option_value(const Invocation& invocation, std::string_view name);
+std::uint64_t number_value(const Invocation& invocation, std::string_view name);
+
+// "NAME: value" text lines, values aligned in one column.
+void write_aligned(std::ostream& out,
+                   const std::vector<std::pair<std::string, std::string>>& lines);
+
+}  // namespace lu::luoctl

@@ -1,0 +1,706 @@
+// luoctl agent: owns /dev/liveupdate and every session until the reboot, serving clients over a
+// Unix socket (the protocol is lib/protocol.hpp; the README's "luoctl agent protocol").
+//
+// One thread, one request per connection, answered in order: the agent's table needs no lock,
+// and a slow client cannot stall the others for more than kClientTimeout.
+//
+// Crashes. A client that dies loses nothing: the agent holds every session it preserved into.
+// The agent holds the session fds, and the kernel ties a session's life to its fd (upstream
+// semantics): if the agent dies before the reboot, for any reason, every outgoing session it
+// held is unpreserved. That cannot be prevented from userspace; it is made visible instead. The
+// state file (socket + ".state") names the agent's pid and sessions at every change; when its pid
+// is dead, `luoctl check` fails naming the lost sessions, the next agent lists them as "lost"
+// (and check keeps failing) until a client preserves into that name again or aborts it, and a
+// client asking for a lost session gets ENOLINK with a sentence saying what happened.
+#include "cmd_agent.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "agent_table.hpp"
+#include "cli.hpp"
+#include "liveupdate.hpp"
+#include "transport.hpp"
+
+namespace lu::luoctl {
+namespace {
+
+using protocol::FileInfo;
+using protocol::Message;
+using protocol::PeerCredentials;
+using protocol::Received;
+using protocol::SessionInfo;
+
+constexpr int kClientTimeoutSeconds = 5;
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int signal) {
+    g_stop_signal = signal;
+}
+
+void log_line(const std::string& text) {
+    std::cerr << "luoctl agent: " << text << std::endl;
+}
+
+Result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Error(errno != 0 ? errno : ENOENT, "cannot read " + path);
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+// Writes path atomically (a temporary file renamed over it).
+Status write_file(const std::string& path, const std::string& content) {
+    const std::string temporary = path + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << content;
+        if (!out.flush()) {
+            return Error(EIO, "cannot write " + temporary);
+        }
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int rename_errno = errno;
+        return Error::from_errno(rename_errno, "cannot rename " + temporary);
+    }
+    return {};
+}
+
+bool process_alive(pid_t pid) {
+    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+// The file's size, for listings (0 if it cannot be known).
+std::uint64_t file_size(int fd) {
+    struct stat st = {};
+    return ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+class Agent {
+public:
+    Agent(Fd device, Fd listener, std::string socket_path)
+        : device_(std::move(device)),
+          listener_(std::move(listener)),
+          socket_path_(std::move(socket_path)),
+          state_path_(socket_path_ + ".state") {}
+
+    // Before serving: what a dead predecessor left, and what the previous kernel handed over.
+    void start() {
+        adopt_stale_state();
+        adopt_incoming();
+        save();
+    }
+
+    Status serve() {
+        while (g_stop_signal == 0) {
+            pollfd pfd = {.fd = listener_.get(), .events = POLLIN, .revents = 0};
+            if (::poll(&pfd, 1, -1) < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                const int poll_errno = errno;
+                return Error::from_errno(poll_errno, "poll");
+            }
+            const int client = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+            if (client < 0) {
+                continue;
+            }
+            serve_client(Fd::adopt(client));
+        }
+        const std::size_t live = table_.live_outgoing();
+        if (live > 0) {
+            log_line("stopping on signal " + std::to_string(g_stop_signal) + " while holding " +
+                     std::to_string(live) +
+                     " outgoing session(s): the kernel unpreserves them as their fds close");
+        } else {
+            ::unlink(state_path_.c_str());
+        }
+        ::unlink(socket_path_.c_str());
+        return {};
+    }
+
+private:
+    void serve_client(Fd client) {
+        const timeval timeout = {.tv_sec = kClientTimeoutSeconds, .tv_usec = 0};
+        ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+        ::setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+        const Result<PeerCredentials> peer = protocol::peer_credentials(client.get());
+        if (!peer.ok()) {
+            return;
+        }
+        Result<Received> request = protocol::receive_message(client.get());
+        std::vector<Fd> reply_fds;
+        Message reply;
+        if (!request.ok()) {
+            reply = protocol::error_reply(request.error());
+        } else {
+            Result<Message> handled = handle(request.value(), peer.value(), reply_fds);
+            reply = handled.ok() ? std::move(handled).value() : protocol::error_reply(handled.error());
+        }
+        std::vector<int> raw;
+        for (const Fd& fd : reply_fds) {
+            raw.push_back(fd.get());
+        }
+        const Status sent = protocol::send_message(client.get(), reply, raw);
+        if (!sent.ok()) {
+            log_line("reply to pid " + std::to_string(peer.value().pid) +
+                     " lost: " + sent.error().message());
+        }
+    }
+
+    Result<Message> handle(const Received& request, const PeerCredentials& peer,
+                           std::vector<Fd>& reply_fds) {
+        const Message& message = request.message;
+        const std::string& verb = message.verb();
+        const std::size_t want_fds = verb == protocol::kPreserve ? 1 : 0;
+        if (request.fds.size() != want_fds) {
+            return Error(EBADMSG, "'" + verb + "' takes " + std::to_string(want_fds) +
+                                      " descriptor(s), got " + std::to_string(request.fds.size()));
+        }
+        if (verb == protocol::kList) {
+            return list(peer.uid);
+        }
+        if (verb == protocol::kStatus) {
+            return status(peer.uid);
+        }
+        const std::string_view name = LU_TRY(message.require("session"));
+        if (!protocol::is_agent_session_name(name)) {
+            return Error(EINVAL, "invalid session name '" + std::string(name) + "'");
+        }
+        if (verb == protocol::kPreserve) {
+            return preserve(name, LU_TRY(message.require_u64("token")), request.fds[0].get(), peer);
+        }
+        if (verb == protocol::kSession) {
+            return give_session(name, peer, reply_fds);
+        }
+        if (verb == protocol::kRetrieve) {
+            return retrieve(name, LU_TRY(message.require_u64("token")), peer, reply_fds);
+        }
+        if (verb == protocol::kFinish) {
+            return finish(name, peer);
+        }
+        if (verb == protocol::kAbort) {
+            return abort(name, peer);
+        }
+        return Error(EOPNOTSUPP, "unknown request '" + verb + "'");
+    }
+
+    // A session the peer owns, with the lost case spelled out.
+    Result<AgentSession*> owned(std::string_view name, const PeerCredentials& peer) {
+        AgentSession* session = LU_TRY(table_.find(name, peer.uid));
+        if (session->info.state == "lost") {
+            return Error(ENOLINK, "session '" + std::string(name) +
+                                      "' was lost: the agent that held it exited before the "
+                                      "reboot and the kernel unpreserved its files");
+        }
+        return session;
+    }
+
+    // An outgoing session the peer owns, created if absent (or lost: preserving again is how a
+    // client recovers from an agent crash).
+    Result<AgentSession*> outgoing_session(std::string_view name, const PeerCredentials& peer) {
+        if (table_.contains(name)) {
+            Result<AgentSession*> existing = table_.find(name, peer.uid);
+            if (!existing.ok()) {
+                return Error(EEXIST, "session name '" + std::string(name) +
+                                         "' is taken by another user");
+            }
+            AgentSession* session = existing.value();
+            if (session->info.state != "lost") {
+                if (!session->outgoing()) {
+                    return Error(EEXIST, "'" + std::string(name) +
+                                             "' is an incoming session; finish it first");
+                }
+                return session;
+            }
+        }
+        Fd fd = LU_TRY(create_session(device_.get(), name));
+        AgentSession session{.info = SessionInfo{.name = std::string(name),
+                                                 .uid = peer.uid,
+                                                 .direction = "outgoing",
+                                                 .state = "preserved",
+                                                 .files = 0},
+                             .files = {},
+                             .fd = std::move(fd)};
+        return &table_.insert(std::move(session));
+    }
+
+    Result<Message> preserve(std::string_view name, std::uint64_t token, int fd,
+                             const PeerCredentials& peer) {
+        const bool existed = table_.contains(name);
+        AgentSession* session = LU_TRY(outgoing_session(name, peer));
+        if (session->file(token) != nullptr) {
+            return Error(EEXIST, "session '" + std::string(name) + "' already holds token " +
+                                     std::to_string(token));
+        }
+        const Status preserved = preserve_fd(session->fd.get(), fd, token);
+        if (!preserved.ok()) {
+            if (!existed) {
+                table_.erase(name);  // nothing in it yet: closing it costs nothing
+            }
+            return Error(preserved.error().errnum(),
+                         "session '" + std::string(name) + "': " + preserved.error().message());
+        }
+        const std::uint64_t size = file_size(fd);
+        session->files.push_back(FileInfo{.session = std::string(name),
+                                          .token = token,
+                                          .size = size,
+                                          .state = "preserved"});
+        if (session->info.state != "delegated") {
+            session->info.files = session->files.size();
+        }
+        log_line("uid " + std::to_string(peer.uid) + " (pid " + std::to_string(peer.pid) +
+                 ") preserved token " + std::to_string(token) + " in session '" +
+                 std::string(name) + "' (" + std::to_string(size) + " bytes)");
+        save();
+        Message reply = protocol::ok_reply();
+        reply.add("session", name).add("token", token).add("size", size);
+        return reply;
+    }
+
+    // The delegation model: the client gets the session fd itself.
+    Result<Message> give_session(std::string_view name, const PeerCredentials& peer,
+                                 std::vector<Fd>& reply_fds) {
+        AgentSession* session = nullptr;
+        if (!table_.contains(name)) {
+            Result<AgentSession*> incoming = adopt_unregistered(name, peer);
+            session = incoming.ok() ? incoming.value() : LU_TRY(outgoing_session(name, peer));
+        } else {
+            session = LU_TRY(outgoing_session_or_owned(name, peer));
+        }
+        reply_fds.push_back(LU_TRY(session->fd.dup()));
+        session->info.state = session->outgoing() ? "delegated" : "retrieved";
+        save();
+        Message reply = protocol::ok_reply();
+        reply.add("session", name).add("direction", session->info.direction);
+        return reply;
+    }
+
+    Result<AgentSession*> outgoing_session_or_owned(std::string_view name,
+                                                    const PeerCredentials& peer) {
+        Result<AgentSession*> session = table_.find(name, peer.uid);
+        if (session.ok() && session.value()->info.state == "lost") {
+            return outgoing_session(name, peer);
+        }
+        return owned(name, peer);
+    }
+
+    // An incoming session that is not in the previous agent's registry (made without the agent):
+    // retrieved on first request and owned by whoever asked (only root reaches the socket).
+    Result<AgentSession*> adopt_unregistered(std::string_view name, const PeerCredentials& peer) {
+        Fd fd = LU_TRY(retrieve_session(device_.get(), name));
+        AgentSession session{.info = SessionInfo{.name = std::string(name),
+                                                 .uid = peer.uid,
+                                                 .direction = "incoming",
+                                                 .state = "incoming",
+                                                 .files = 0},
+                             .files = {},
+                             .fd = std::move(fd)};
+        return &table_.insert(std::move(session));
+    }
+
+    Result<Message> retrieve(std::string_view name, std::uint64_t token,
+                             const PeerCredentials& peer, std::vector<Fd>& reply_fds) {
+        AgentSession* session = nullptr;
+        if (!table_.contains(name)) {
+            Result<AgentSession*> adopted = adopt_unregistered(name, peer);
+            if (!adopted.ok()) {
+                return Error(ENOENT, "no session '" + std::string(name) + "'");
+            }
+            session = adopted.value();
+        } else {
+            session = LU_TRY(owned(name, peer));
+        }
+        if (session->outgoing()) {
+            return Error(EINVAL, "session '" + std::string(name) +
+                                     "' is outgoing: its files come back after the reboot");
+        }
+        Fd fd = LU_TRY(retrieve_fd(session->fd.get(), token));
+        FileInfo* file = session->file(token);
+        if (file == nullptr) {
+            session->files.push_back(FileInfo{.session = std::string(name),
+                                              .token = token,
+                                              .size = file_size(fd.get()),
+                                              .state = "retrieved"});
+            session->info.files = session->files.size();
+        } else {
+            file->state = "retrieved";
+            file->size = file_size(fd.get());
+        }
+        log_line("uid " + std::to_string(peer.uid) + " (pid " + std::to_string(peer.pid) +
+                 ") retrieved token " + std::to_string(token) + " of session '" +
+                 std::string(name) + "'");
+        Message reply = protocol::ok_reply();
+        reply.add("session", name).add("token", token).add("size", file_size(fd.get()));
+        reply_fds.push_back(std::move(fd));
+        return reply;
+    }
+
+    Result<Message> finish(std::string_view name, const PeerCredentials& peer) {
+        AgentSession* session = nullptr;
+        if (!table_.contains(name)) {
+            Result<AgentSession*> adopted = adopt_unregistered(name, peer);
+            if (!adopted.ok()) {
+                return Error(ENOENT, "no session '" + std::string(name) + "'");
+            }
+            session = adopted.value();
+        } else {
+            session = LU_TRY(owned(name, peer));
+        }
+        if (session->outgoing()) {
+            return Error(EINVAL, "session '" + std::string(name) +
+                                     "' is outgoing; 'luoctl abort' unpreserves it");
+        }
+        const Status finished = finish_session(session->fd.get());
+        if (!finished.ok()) {
+            return Error(finished.error().errnum(),
+                         "session '" + std::string(name) + "': " + finished.error().message());
+        }
+        log_line("session '" + std::string(name) + "' finished");
+        table_.erase(name);
+        save();
+        Message reply = protocol::ok_reply();
+        reply.add("session", name);
+        return reply;
+    }
+
+    Result<Message> abort(std::string_view name, const PeerCredentials& peer) {
+        AgentSession* session = LU_TRY(table_.find(name, peer.uid));
+        if (!session->outgoing()) {
+            return Error(EINVAL, "session '" + std::string(name) +
+                                     "' is incoming; 'luoctl finish' ends it");
+        }
+        const bool was_lost = session->info.state == "lost";
+        table_.erase(name);  // closing the session fd unpreserves its files
+        log_line(was_lost ? "lost session '" + std::string(name) + "' acknowledged"
+                          : "session '" + std::string(name) + "' aborted (unpreserved)");
+        save();
+        Message reply = protocol::ok_reply();
+        reply.add("session", name);
+        return reply;
+    }
+
+    Result<Message> list(uid_t uid) {
+        Message reply = protocol::ok_reply();
+        for (const AgentSession* session : table_.visible_to(uid)) {
+            reply.add("session", protocol::encode_session(session->info));
+            for (const FileInfo& file : session->files) {
+                reply.add("file", protocol::encode_file(file));
+            }
+        }
+        return reply;
+    }
+
+    Result<Message> status(uid_t uid) {
+        const ModStatus mod = LU_TRY(mod_status(device_.get()));
+        Message reply = protocol::ok_reply();
+        reply.add("agent_pid", static_cast<std::uint64_t>(::getpid()));
+        reply.add("ready", mod.ready ? 1 : 0);
+        reply.add("generation", mod.generation);
+        reply.add("outgoing_sessions", mod.outgoing_sessions);
+        reply.add("outgoing_files", mod.outgoing_files);
+        reply.add("incoming_sessions", mod.incoming_sessions);
+        reply.add("incoming_files", mod.incoming_files);
+        reply.add("metadata_bytes", mod.metadata_bytes);
+        reply.add("first_error", static_cast<std::uint64_t>(-mod.first_error));
+        reply.add("failed_session", mod.failed_session);
+        reply.add("failed_token", mod.failed_token);
+        for (const AgentSession* session : table_.visible_to(uid)) {
+            if (session->info.state == "lost") {
+                reply.add("lost", session->info.name);
+            }
+        }
+        return reply;
+    }
+
+    // The previous agent died holding outgoing sessions: they are gone from the kernel; keep
+    // them as "lost" so that check fails and clients are told.
+    void adopt_stale_state() {
+        const Result<std::string> text = read_file(state_path_);
+        if (!text.ok()) {
+            return;
+        }
+        const Result<AgentState> state = decode_state(text.value());
+        if (!state.ok()) {
+            log_line("ignoring " + state_path_ + ": " + state.error().message());
+            return;
+        }
+        if (process_alive(state.value().pid) && state.value().pid != ::getpid()) {
+            return;  // cannot happen: it would hold the device
+        }
+        for (SessionInfo info : state.value().sessions) {
+            if (!protocol::is_agent_session_name(info.name)) {
+                continue;
+            }
+            if (info.state != "lost") {
+                log_line("session '" + info.name + "' was lost: agent pid " +
+                         std::to_string(state.value().pid) +
+                         " exited holding it and the kernel unpreserved its files");
+            }
+            info.state = "lost";
+            table_.insert(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
+        }
+    }
+
+    // After a live update: the previous agent's registry says which incoming sessions are whose.
+    void adopt_incoming() {
+        Result<Fd> registry_session = retrieve_session(device_.get(), kRegistrySession);
+        if (!registry_session.ok()) {
+            return;  // cold boot, or the previous kernel ran no agent
+        }
+        Result<std::vector<AgentSession>> registry = read_registry(registry_session.value().get());
+        (void)finish_session(registry_session.value().get());
+        if (!registry.ok()) {
+            log_line("previous agent's registry unreadable: " + registry.error().message() +
+                     "; incoming sessions are retrieved on request instead");
+            return;
+        }
+        std::vector<AgentSession> sessions = std::move(registry).value();
+        for (AgentSession& session : sessions) {
+            Result<Fd> fd = retrieve_session(device_.get(), session.info.name);
+            if (!fd.ok()) {
+                log_line("incoming session '" + session.info.name + "': " + fd.error().message());
+                continue;
+            }
+            session.fd = std::move(fd).value();
+            session.info.direction = "incoming";
+            session.info.state = "incoming";
+            for (FileInfo& file : session.files) {
+                file.state = "incoming";
+            }
+            log_line("incoming session '" + session.info.name + "' of uid " +
+                     std::to_string(session.info.uid) + " with " +
+                     std::to_string(session.files.size()) + " file(s)");
+            table_.insert(std::move(session));
+        }
+    }
+
+    Result<std::vector<AgentSession>> read_registry(int session) {
+        const Fd memfd = LU_TRY(retrieve_fd(session, kRegistryToken));
+        std::string buffer(protocol::kMaxMessageBytes, '\0');
+        const ssize_t length = ::pread(memfd.get(), buffer.data(), buffer.size(), 0);
+        if (length < 0) {
+            const int read_errno = errno;
+            return Error::from_errno(read_errno, "cannot read the registry");
+        }
+        buffer.resize(strnlen(buffer.data(), static_cast<std::size_t>(length)));
+        return decode_registry(buffer);
+    }
+
+    // Registry and state file follow every change. A failure is logged, not returned: the
+    // request itself succeeded, and `luoctl check` reports a registry that is not current.
+    void save() {
+        const Status registry = save_registry();
+        if (!registry.ok()) {
+            log_line("registry not saved: " + registry.error().message());
+        }
+        const Result<std::string> state = encode_state(::getpid(), table_);
+        if (state.ok() && table_.all().empty()) {
+            ::unlink(state_path_.c_str());
+        } else if (state.ok()) {
+            const Status written = write_file(state_path_, state.value());
+            if (!written.ok()) {
+                log_line(written.error().message());
+            }
+        }
+    }
+
+    Status save_registry() {
+        if (table_.live_outgoing() == 0) {
+            registry_memfd_ = Fd();
+            registry_session_ = Fd();  // unpreserves the registry itself
+            return {};
+        }
+        const std::string text = LU_TRY(encode_registry(table_));
+        if (!registry_session_.valid()) {
+            const int raw = ::memfd_create("luoctl-registry", MFD_CLOEXEC);
+            if (raw < 0) {
+                const int memfd_errno = errno;
+                return Error::from_errno(memfd_errno, "memfd_create");
+            }
+            Fd memfd = Fd::adopt(raw);
+            if (::ftruncate(memfd.get(), protocol::kMaxMessageBytes) != 0) {
+                const int truncate_errno = errno;
+                return Error::from_errno(truncate_errno, "ftruncate");
+            }
+            Fd session = LU_TRY(create_session(device_.get(), kRegistrySession));
+            LU_TRY(preserve_fd(session.get(), memfd.get(), kRegistryToken));
+            registry_session_ = std::move(session);
+            registry_memfd_ = std::move(memfd);
+        }
+        // The size is frozen once preserved; the text is zero-padded to it.
+        std::string padded = text;
+        padded.resize(protocol::kMaxMessageBytes, '\0');
+        if (::pwrite(registry_memfd_.get(), padded.data(), padded.size(), 0) !=
+            static_cast<ssize_t>(padded.size())) {
+            const int write_errno = errno;
+            return Error::from_errno(write_errno, "cannot write the registry");
+        }
+        return {};
+    }
+
+    Fd device_;
+    Fd listener_;
+    std::string socket_path_;
+    std::string state_path_;
+    AgentTable table_;
+    Fd registry_session_;
+    Fd registry_memfd_;
+};
+
+// Opens the device and the socket: everything that can make the agent fail to start.
+Result<Agent> prepare(const CommandContext& context) {
+    const std::string device_path = context.environment.sysfs_root == "/"
+                                        ? std::string(kLiveUpdateDevice)
+                                        : context.environment.sysfs_root +
+                                              std::string(kLiveUpdateDevice);
+    Result<Fd> device = open_device(device_path);
+    if (!device.ok()) {
+        if (device.error().errnum() == EBUSY) {
+            return Error(EBUSY, device_path +
+                                    " is held by another process (one opener at a time; is "
+                                    "an agent already running?)");
+        }
+        return device.error();
+    }
+    const std::string socket = agent_socket(context);
+    Fd listener = LU_TRY(protocol::listen_at(socket));
+    return Agent(std::move(device).value(), std::move(listener), socket);
+}
+
+void install_signal_handlers() {
+    struct sigaction action = {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void report_started(const CommandContext& context, pid_t pid) {
+    if (context.json != nullptr) {
+        context.json->key("pid").number(pid);
+        context.json->key("socket").string(agent_socket(context));
+    } else {
+        context.out << "agent running (pid " << pid << ", socket " << agent_socket(context)
+                    << ")\n";
+    }
+}
+
+// --detach: the child serves; the parent waits until the child listens (or failed) so that the
+// next command can rely on the agent, and reports the child's error as its own.
+Status run_detached(const CommandContext& context) {
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) {
+        const int pipe_errno = errno;
+        return Error::from_errno(pipe_errno, "pipe");
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    const pid_t child = ::fork();
+    if (child < 0) {
+        const int fork_errno = errno;
+        return Error::from_errno(fork_errno, "fork");
+    }
+    if (child == 0) {
+        ::close(ready[0]);
+        ::setsid();
+        // Nothing of the caller's may stay open here: a shell's $(luoctl agent --detach) waits
+        // for its pipe to close. The log goes to --log FILE, or nowhere.
+        const int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            ::dup2(null, STDIN_FILENO);
+            ::dup2(null, STDOUT_FILENO);
+        }
+        const std::string log_path(context.invocation.option("--log").value_or("/dev/null"));
+        const int log = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        ::dup2(log >= 0 ? log : null, STDERR_FILENO);
+        Result<Agent> prepared = prepare(context);
+        if (!prepared.ok()) {
+            const std::string verdict =
+                std::to_string(prepared.error().errnum()) + " " + prepared.error().message();
+            (void)!::write(ready[1], verdict.data(), verdict.size());
+            ::_exit(1);
+        }
+        Agent agent = std::move(prepared).value();
+        install_signal_handlers();
+        agent.start();
+        (void)!::write(ready[1], "ok", 2);
+        ::close(ready[1]);
+        const Status served = agent.serve();
+        ::_exit(served.ok() ? 0 : 1);
+    }
+    ::close(ready[1]);
+    std::string verdict;
+    char buffer[512];
+    ssize_t n;
+    while ((n = ::read(ready[0], buffer, sizeof(buffer))) > 0) {
+        verdict.append(buffer, n);
+    }
+    ::close(ready[0]);
+    if (verdict != "ok") {
+        const std::size_t space = verdict.find(' ');
+        const int errnum = space == std::string::npos
+                               ? EIO
+                               : static_cast<int>(protocol::parse_u64(verdict.substr(0, space))
+                                                      .value_or(EIO));
+        return Error(errnum >= 1 && errnum <= Error::kMaxErrno ? errnum : EIO,
+                     space == std::string::npos ? "the agent exited before it was ready"
+                                                : verdict.substr(space + 1));
+    }
+    report_started(context, child);
+    return {};
+}
+
+Status run_agent(const CommandContext& context) {
+    if (context.invocation.flag("--detach")) {
+        return run_detached(context);
+    }
+    Agent agent = LU_TRY(prepare(context));
+    install_signal_handlers();
+    agent.start();
+    log_line("listening on " + agent_socket(context) + " (pid " + std::to_string(::getpid()) + ")");
+    return agent.serve();
+}
+
+constexpr OptionSpec kAgentOptions[] = {kSocketOption, {"--detach", ""}, {"--log", "FILE"}};
+
+}  // namespace
+
+constinit const Command kAgentCommand = {
+    .name = "agent",
+    .synopsis = "[--socket PATH] [--detach [--log FILE]]",
+    .summary = "Hold /dev/liveupdate and the sessions of clients until the reboot",
+    .description =
+        "Open /dev/liveupdate (one opener at a time) and serve clients on a Unix socket\n"
+        "(default /run/luoctl.sock, mode 0600; --socket or $LUOCTL_SOCKET to change it). The\n"
+        "agent keeps every session it creates open until the kexec, so clients may exit or\n"
+        "crash without losing anything. After the live update the new agent retrieves the\n"
+        "sessions its predecessor recorded and hands them back to their owners (by uid).\n"
+        "If the agent itself dies before the reboot, the kernel unpreserves every session it\n"
+        "held (their fds close); 'luoctl check' then fails and names the lost sessions.\n"
+        "--detach returns once the agent listens (exit 1 if it could not start); its log\n"
+        "then goes to --log FILE (appended) or nowhere.\n"
+        "SIGTERM/SIGINT stop it; with sessions held, that unpreserves them too.\n",
+    .max_args = 0,
+    .handler = run_agent,
+    .options = kAgentOptions,
+};
+
+}  // namespace lu::luoctl

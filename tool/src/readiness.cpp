@@ -1,0 +1,116 @@
+#include "readiness.hpp"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "agent_table.hpp"
+#include "cli.hpp"
+#include "transport.hpp"
+
+namespace lu::luoctl {
+namespace {
+
+bool process_alive(pid_t pid) {
+    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+std::optional<AgentState> read_state_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    Result<AgentState> state = decode_state(text.str());
+    if (!state.ok()) {
+        return std::nullopt;
+    }
+    return std::move(state).value();
+}
+
+Result<ModStatus> status_from_reply(const protocol::Message& reply) {
+    ModStatus status;
+    status.ready = LU_TRY(reply.require_u64("ready")) != 0;
+    status.generation = LU_TRY(reply.require_u64("generation"));
+    status.outgoing_sessions = LU_TRY(reply.require_u64("outgoing_sessions"));
+    status.outgoing_files = LU_TRY(reply.require_u64("outgoing_files"));
+    status.incoming_sessions = LU_TRY(reply.require_u64("incoming_sessions"));
+    status.incoming_files = LU_TRY(reply.require_u64("incoming_files"));
+    status.metadata_bytes = LU_TRY(reply.require_u64("metadata_bytes"));
+    status.first_error = -static_cast<int>(LU_TRY(reply.require_u64("first_error")));
+    status.failed_token = LU_TRY(reply.require_u64("failed_token"));
+    status.failed_session = std::string(reply.get("failed_session").value_or(""));
+    return status;
+}
+
+}  // namespace
+
+std::string errno_text(int negative_errno) {
+    const int errnum = -negative_errno;
+    const char* name = strerrorname_np(errnum);
+    return "errno " + std::to_string(errnum) + " (" + (name != nullptr ? name : "?") + ": " +
+           std::strerror(errnum) + ")";
+}
+
+Readiness read_readiness(const CommandContext& context) {
+    Readiness readiness;
+    const std::string socket = agent_socket(context);
+    const Result<protocol::Received> reply =
+        protocol::call(socket, protocol::Message(protocol::kStatus));
+    if (reply.ok()) {
+        const protocol::Message& message = reply.value().message;
+        readiness.agent_pid =
+            static_cast<pid_t>(protocol::parse_u64(message.get("agent_pid").value_or("0")).value_or(0));
+        Result<ModStatus> status = status_from_reply(message);
+        if (status.ok()) {
+            readiness.module = std::move(status).value();
+        } else {
+            readiness.module_error = status.error();
+        }
+        for (const std::string_view name : message.get_all("lost")) {
+            readiness.lost.emplace_back(name);
+        }
+        return readiness;
+    }
+    const int call_errno = reply.error().errnum();
+    if (call_errno != ENOENT && call_errno != ECONNREFUSED) {
+        // An agent is there but failed (e.g. MOD_STATUS refused): its word is the answer.
+        readiness.module_error = reply.error();
+        return readiness;
+    }
+
+    if (const std::optional<AgentState> state = read_state_file(socket + ".state")) {
+        if (!process_alive(state->pid)) {
+            readiness.dead_agent_pid = state->pid;
+            for (const protocol::SessionInfo& session : state->sessions) {
+                readiness.lost.push_back(session.name);
+            }
+        }
+    }
+    const std::string device = context.environment.sysfs_root == "/"
+                                   ? std::string(kLiveUpdateDevice)
+                                   : context.environment.sysfs_root + std::string(kLiveUpdateDevice);
+    Result<Fd> fd = open_device(device);
+    if (!fd.ok()) {
+        if (fd.error().errnum() == EBUSY) {
+            readiness.module_error =
+                Error(EBUSY, device + " is held by a process other than the luoctl agent");
+        } else {
+            readiness.module_error = fd.error();
+        }
+        return readiness;
+    }
+    Result<ModStatus> status = mod_status(fd.value().get());
+    if (status.ok()) {
+        readiness.module = std::move(status).value();
+    } else {
+        readiness.module_error = status.error();
+    }
+    return readiness;
+}
+
+}  // namespace lu::luoctl

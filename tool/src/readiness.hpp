@@ -1,0 +1,35 @@
+// Is the handover ready for a kexec? What the agent (or, without one, the device) says, and what
+// a dead agent left behind. Shared by luoctl status, check and kexec.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "liveupdate.hpp"
+#include "result.hpp"
+
+namespace lu::luoctl {
+
+// Invariants: module is set when the module answered MOD_STATUS (through the agent or
+// directly), otherwise module_error says why not. agent_pid is set when an agent answered.
+// lost lists outgoing sessions a dead agent held (the kernel unpreserved them).
+struct Readiness {
+    std::optional<ModStatus> module;
+    std::optional<Error> module_error;
+    std::optional<pid_t> agent_pid;
+    std::optional<pid_t> dead_agent_pid;  // from a state file whose agent is gone
+    std::vector<std::string> lost;
+};
+
+// Asks the agent at socket; without one, opens the device under root itself (state_path is the
+// agent's state file, read for a dead agent's sessions).
+Readiness read_readiness(const CommandContext& context);
+
+// "errno 16 (EBUSY)"-style text for a module's negative errno.
+std::string errno_text(int negative_errno);
+
+}  // namespace lu::luoctl

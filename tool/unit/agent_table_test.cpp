@@ -1,0 +1,89 @@
+// The agent's bookkeeping: who sees which session, the registry and the state file.
+#include "agent_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace lu::luoctl {
+namespace {
+
+using protocol::FileInfo;
+using protocol::SessionInfo;
+
+AgentSession make(std::string name, uid_t uid, std::string state = "preserved",
+                  std::string direction = "outgoing") {
+    AgentSession session;
+    session.info = SessionInfo{.name = name, .uid = uid, .direction = std::move(direction),
+                               .state = std::move(state), .files = 1};
+    session.files.push_back(
+        FileInfo{.session = name, .token = 1, .size = 4096, .state = "preserved"});
+    return session;
+}
+
+TEST(AgentTable, AClientSeesOnlyItsOwnSessions) {
+    AgentTable table;
+    table.insert(make("root-vm", 0));
+    table.insert(make("user-vm", 1000));
+    ASSERT_EQ(table.visible_to(1000).size(), 1u);
+    EXPECT_EQ(table.visible_to(1000)[0]->info.name, "user-vm");
+    EXPECT_TRUE(table.find("user-vm", 1000).ok());
+    // Someone else's session answers exactly like a missing one.
+    const Result<AgentSession*> foreign = table.find("root-vm", 1000);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().errnum(), ENOENT);
+    EXPECT_EQ(foreign.error().message(), "no session 'root-vm'");
+    EXPECT_EQ(table.find("nope", 1000).error().message(), "no session 'nope'");
+}
+
+TEST(AgentTable, CountsLiveOutgoingSessions) {
+    AgentTable table;
+    table.insert(make("a", 0));
+    table.insert(make("b", 0, "lost"));
+    table.insert(make("c", 0, "incoming", "incoming"));
+    EXPECT_EQ(table.live_outgoing(), 1u);
+    table.erase("a");
+    EXPECT_EQ(table.live_outgoing(), 0u);
+}
+
+TEST(AgentTable, RegistryRoundTripsOutgoingSessionsOnly) {
+    AgentTable table;
+    table.insert(make("a", 0));
+    table.insert(make("b", 1000));
+    table.insert(make("lost", 0, "lost"));
+    table.insert(make("in", 0, "incoming", "incoming"));
+    const Result<std::string> text = encode_registry(table);
+    ASSERT_TRUE(text.ok());
+    const Result<std::vector<AgentSession>> back = decode_registry(text.value());
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    ASSERT_EQ(back.value().size(), 2u);
+    EXPECT_EQ(back.value()[0].info, table.find("a", 0).value()->info);
+    EXPECT_EQ(back.value()[1].info.uid, 1000u);
+    EXPECT_EQ(back.value()[1].files, table.find("b", 1000).value()->files);
+}
+
+TEST(AgentTable, RejectsACorruptRegistry) {
+    EXPECT_EQ(decode_registry("luoctl/1 state\npid=1\n").error().errnum(), EBADMSG);
+    EXPECT_EQ(decode_registry("luoctl/1 registry\nfile=x 1 2 preserved\n").error().errnum(),
+              EBADMSG);  // a file of no session
+    EXPECT_EQ(decode_registry("luoctl/1 registry\nsession=a\\b 0 outgoing preserved 0\n")
+                  .error()
+                  .errnum(),
+              EBADMSG);  // a name the agent never accepts
+    EXPECT_EQ(decode_registry(std::string(100, '\0')).error().errnum(), EBADMSG);
+}
+
+TEST(AgentTable, StateFileRoundTrips) {
+    AgentTable table;
+    table.insert(make("a", 0));
+    table.insert(make("in", 0, "incoming", "incoming"));
+    const Result<AgentState> state = decode_state(encode_state(1234, table).value());
+    ASSERT_TRUE(state.ok());
+    EXPECT_EQ(state.value().pid, 1234);
+    ASSERT_EQ(state.value().sessions.size(), 1u);
+    EXPECT_EQ(state.value().sessions[0].name, "a");
+    EXPECT_EQ(decode_state("luoctl/1 state\n").error().errnum(), EBADMSG);  // no pid
+}
+
+}  // namespace
+}  // namespace lu::luoctl

@@ -118,11 +118,17 @@ static void test_dispatch(void)
 		  "wrong direction bits with a NULL argument: EFAULT (size read before cmd match)");
 	CHECK_ERR(name_is_free("dispatch"), 0, "none of these created a session");
 
-	if (lu_is_module())
-		lu_result(true, "MOD_STATUS upstream is EINVAL # SKIP the module implements it");
-	else
+	if (lu_is_module()) {
+		struct liveupdate_mod_status st = { .size = sizeof(st) };
+
+		CHECK_ERR(lu_ioctl(dev, LIVEUPDATE_IOCTL_MOD_STATUS, &st), 0,
+			  "MOD_STATUS (module extension): answered");
+		CHECK_ERR(lu_ioctl(dev, _IO(0xBA, LIVEUPDATE_CMD_MOD_BASE + 1), &st), -EINVAL,
+			  "nr past the extension's table: EINVAL");
+	} else {
 		CHECK_ERR(lu_ioctl(dev, LIVEUPDATE_IOCTL_MOD_STATUS, &arg), -EINVAL,
 			  "MOD_STATUS (module extension) upstream: EINVAL");
+	}
 }
 
 static void test_sizes(void)

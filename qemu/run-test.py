@@ -266,16 +266,19 @@ def main():
                         help="copy the serial console to stderr")
     args = parser.parse_args()
 
-    print(f"1..{len(args.test)}", flush=True)
+    # A test is written for the flavors its header names; on any other it
+    # is not a test at all (not a skip), e.g. the module's own tests on the
+    # in-kernel LUO.
+    tests = [(path, read_header(path)) for path in args.test]
+    others = [test_name(p) for p, h in tests if args.flavor not in h["FLAVORS"].split()]
+    tests = [(p, h) for p, h in tests if args.flavor in h["FLAVORS"].split()]
+    if others:
+        print(f"# not written for flavor {args.flavor}: {' '.join(others)}")
+    print(f"1..{len(tests)}", flush=True)
     initrd = None
     all_passed = True
-    for number, path in enumerate(args.test, 1):
+    for number, (path, header) in enumerate(tests, 1):
         label = f"{args.flavor}/{test_name(path)}"
-        header = read_header(path)
-        if args.flavor not in header["FLAVORS"].split():
-            print(f"ok {number} - {label} # SKIP not for flavor {args.flavor}")
-            print(f"RESULT {label} passed=0 failed=0 skipped=1", flush=True)
-            continue
         if initrd is None:
             try:
                 initrd = build_initramfs(args.outdir, args.flavor)

@@ -117,3 +117,22 @@ lu_load() {
 	fi
 	insmod "$LU_KO"
 }
+
+# handler_test_stage SCENARIO STAGE: one stage of `handler-test SCENARIO`
+# with liveupdate.ko and lutest.ko loaded. Stage 1 keeps its sessions open
+# in the background until the kexec, so it reports through a ready file.
+handler_test_stage() {
+	lu_load || bail "no /dev/liveupdate"
+	insmod /lib/modules/lutest.ko || bail "lutest.ko does not load"
+	if [ "$2" = 1 ]; then
+		{
+			handler-test "$1" --stage 1
+			echo "exit $?" >/tmp/handler-test.ready
+		} &
+		lu_wait_ready /tmp/handler-test.ready 100 ||
+			bail "stage 1 of handler-test $1 failed"
+	else
+		handler-test "$1" --stage "$2" ||
+			not_ok "handler-test $1 --stage $2 exited $?"
+	fi
+}

@@ -12,6 +12,7 @@
 #define LU_TEST_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -106,6 +107,19 @@ static inline int lu_exit_status(void)
 static inline long lu_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/* Open file descriptors of this process: a leak check around an ioctl. */
+static inline int lu_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static inline int lu_open_dev(void)

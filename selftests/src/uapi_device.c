@@ -29,7 +29,6 @@
  */
 #include "lu_test.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -59,18 +58,6 @@ static void map_fault_edge(void)
 static long create_raw(void *arg)
 {
 	return lu_ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, arg);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
 }
 
 /* Create and close @name: 0 if the name is free, -EEXIST if still taken. */
@@ -170,9 +157,9 @@ static void test_sizes(void)
 		BAIL("mmap");
 	*ro = (struct liveupdate_ioctl_create_session){ .size = sizeof(*ro), .name = "read-only" };
 	mprotect(ro, PAGE, PROT_READ);
-	before = count_fds();
+	before = lu_count_fds();
 	CHECK_ERR(create_raw(ro), -EFAULT, "CREATE_SESSION with a read-only argument: EFAULT");
-	CHECK(count_fds() == before, "... and no fd was installed");
+	CHECK(lu_count_fds() == before, "... and no fd was installed");
 	CHECK_ERR(name_is_free("read-only"), 0, "... and no session was left behind");
 	munmap(ro, PAGE);
 

@@ -28,7 +28,6 @@
  */
 #include "lu_test.h"
 
-#include <dirent.h>
 #include <sys/mman.h>
 
 #define READY "/tmp/uapi-handover.ready"
@@ -82,18 +81,6 @@ static bool holds(int fd, uint32_t seed, size_t len, const char *suffix)
 	ok = ok && !memcmp(buf + len, suffix, strlen(suffix));
 	free(buf);
 	return ok;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
 }
 
 /* A session with the memfds (token, seed, size) of @files, ending at 0,0,0. */
@@ -211,10 +198,10 @@ static void stage_2(void)
 	*(struct liveupdate_session_retrieve_fd *)ro = (struct liveupdate_session_retrieve_fd){
 		.size = sizeof(rfd), .token = 1 };
 	mprotect(ro, PAGE, PROT_READ);
-	before = count_fds();
+	before = lu_count_fds();
 	CHECK_ERR(lu_ioctl(f, LIVEUPDATE_SESSION_RETRIEVE_FD, ro), -EFAULT,
 		  "F: RETRIEVE_FD, read-only argument: EFAULT");
-	CHECK(count_fds() == before, "... and no fd was installed");
+	CHECK(lu_count_fds() == before, "... and no fd was installed");
 	f1 = CHECK_OK(lu_retrieve_fd(f, 1), "F: RETRIEVE_FD token 1 after that: ok");
 	CHECK(holds(f1, 0xF1, 10, ""), "F: token 1 content exact");
 	mprotect(ro, PAGE, PROT_READ | PROT_WRITE);

@@ -60,7 +60,7 @@ stage_1() {
 		bail "luoctl load failed"
 	say "luoctl load /boot/bzImage --initrd /boot/initramfs.cpio.gz --reuse-cmdline ($(since "$t"))"
 	t=$(uptime_s)
-	say "luoctl check (the sessions are vm-1 and the agent's own registry, luoctl.agent):"
+	say "luoctl check:"
 	show luoctl check
 	check "luoctl check passes" luoctl check
 	say "(check took $(since "$t"): each check, incl. a trial freeze of every preserved file)"

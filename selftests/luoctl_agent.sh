@@ -65,8 +65,10 @@ stage_1() {
 	check "agent starts" luoctl agent --detach --log /dev/console || bail "no agent"
 	check "a client preserves into 'doomed'" luoctl-memfd run 4096 1 -- \
 		sh -c 'luoctl preserve --session doomed --token 1 --fd $MEMFD_FD'
-	check "the module counts it (and the agent's registry session)" \
-		sh -c "luoctl status | grep -q '^outgoing: *2 session(s), 2 file(s), '"
+	check "status counts it, without the agent's registry session" \
+		sh -c "luoctl status | grep -q '^outgoing: *1 session(s), 1 file(s), '"
+	check "status shows the agent's registry apart" \
+		sh -c "luoctl status | grep -q '^registry: *luoctl.agent, the agent.s own session, 1 file(s)'"
 	agent_pid=$(cat /run/luoctl.sock.state | sed -n 's/^pid=//p')
 	kill -9 "$agent_pid"
 	sleep 0.2
@@ -106,15 +108,15 @@ stage_1() {
 		luoctl -j retrieve --session nope --token 1 -- true
 	check_errno "retrieve before the reboot is EINVAL" 22 \
 		luoctl -j retrieve --session lu-test --token 1 -- true
-	check_output "sessions lists the session and its files" "lu-test: outgoing, preserved, uid 0, 2 file(s)
-  token 1: 1048576 bytes, preserved
-  token 2: 4096 bytes, preserved" luoctl sessions
-	check "sessions --json" sh -c 'luoctl sessions -j | grep -q "\"name\":\"lu-test\",\"uid\":0,\"direction\":\"outgoing\",\"state\":\"preserved\",\"files\":\[{\"token\":1,\"size\":1048576"'
+	check_output "sessions lists the session and its files, with their handler" "lu-test: outgoing, preserved, uid 0, 2 file(s)
+  token 1: memfd, 1048576 bytes, preserved
+  token 2: memfd, 4096 bytes, preserved" luoctl sessions
+	check "sessions --json" sh -c 'luoctl sessions -j | grep -q "\"name\":\"lu-test\",\"uid\":0,\"direction\":\"outgoing\",\"state\":\"preserved\",\"files\":\[{\"token\":1,\"handler\":\"memfd\",\"size\":1048576"'
 
 	# Refusals before staging: check and kexec fail and never reboot.
 	check_exit "check fails with no kernel staged" 1 luoctl check
 	check "check says why" sh -c 'luoctl check | grep -q "^FAIL kernel: no kernel staged"'
-	check "check passes the rest" sh -c 'luoctl check | grep -q "^ok   sessions: 2 outgoing session(s), 3 file(s), all ready"'
+	check "check passes the rest" sh -c 'luoctl check | grep -q "^ok   sessions: 1 outgoing session(s), 2 file(s) (and the agent.s registry, luoctl.agent), all ready"'
 	check_errno "kexec with nothing staged is ENOENT" 2 luoctl -j kexec
 	check_errno "kexec of a missing image is ENOENT, no reboot" 2 luoctl -j kexec /nonexistent
 	check "load stages the kernel" luoctl load /boot/bzImage \
@@ -130,8 +132,8 @@ stage_2() {
 	lu_load || bail "no /dev/liveupdate"
 	check "agent starts and adopts the incoming sessions" luoctl agent --detach --log /dev/console || bail "no agent"
 	check_output "sessions lists the incoming session" "lu-test: incoming, incoming, uid 0, 2 file(s)
-  token 1: 1048576 bytes, incoming
-  token 2: 4096 bytes, incoming" luoctl sessions
+  token 1: memfd, 1048576 bytes, incoming
+  token 2: memfd, 4096 bytes, incoming" luoctl sessions
 	check_output "status counts it" "incoming:   1 session(s), 2 file(s)" \
 		sh -c 'luoctl status | grep ^incoming'
 	check_output "the data came back (token 1, via \$LUOCTL_FD)" "$(expected_sum $SIZE $SEED)" \

@@ -220,24 +220,26 @@ Result<SessionInfo> decode_session(std::string_view value) {
 
 std::string encode_file(const FileInfo& info) {
     return info.session + ' ' + std::to_string(info.token) + ' ' + std::to_string(info.size) +
-           ' ' + info.state;
+           ' ' + info.state + ' ' + info.handler;
 }
 
 Result<FileInfo> decode_file(std::string_view value) {
     const std::vector<std::string_view> parts = split_spaces(value);
-    if (parts.size() != 4) {
+    if (parts.size() != 4 && parts.size() != 5) {
         return malformed("file entry '" + std::string(value) + "' has " +
-                         std::to_string(parts.size()) + " fields, expected 4");
+                         std::to_string(parts.size()) + " fields, expected 5");
     }
     const std::optional<std::uint64_t> token = parse_u64(parts[1]);
     const std::optional<std::uint64_t> size = parse_u64(parts[2]);
-    if (parts[0].empty() || !token || !size || parts[3].empty()) {
+    if (parts[0].empty() || !token || !size || parts[3].empty() ||
+        (parts.size() == 5 && parts[4].empty())) {
         return malformed("file entry '" + std::string(value) + "'");
     }
     return FileInfo{.session = std::string(parts[0]),
                     .token = *token,
                     .size = *size,
-                    .state = std::string(parts[3])};
+                    .state = std::string(parts[3]),
+                    .handler = std::string(parts.size() == 5 ? parts[4] : kUnknownHandler)};
 }
 
 }  // namespace lu::protocol

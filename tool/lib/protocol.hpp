@@ -126,12 +126,20 @@ struct SessionInfo {
     bool operator==(const SessionInfo&) const = default;
 };
 
-// One preserved file: a value "SESSION TOKEN SIZE STATE" of a file= field.
+// The handler of a file whose handler is not known (a registry written before HANDLER existed).
+inline constexpr std::string_view kUnknownHandler = "unknown";
+
+// One preserved file: a value "SESSION TOKEN SIZE STATE HANDLER" of a file= field. HANDLER was
+// added within version 1: a value without it decodes with handler kUnknownHandler, so that a
+// registry an older agent preserved still reads.
 struct FileInfo {
     std::string session;
     std::uint64_t token = 0;
     std::uint64_t size = 0;
     std::string state;  // "preserved", "incoming", "retrieved"
+    // The kind of file, which names the kernel handler that preserves it ("memfd"); a word
+    // without spaces. See handler_of_link in the agent for how it is known.
+    std::string handler = std::string(kUnknownHandler);
 
     bool operator==(const FileInfo&) const = default;
 };

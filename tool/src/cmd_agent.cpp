@@ -31,6 +31,7 @@
 
 #include "agent_table.hpp"
 #include "cli.hpp"
+#include "handler_name.hpp"
 #include "liveupdate.hpp"
 #include "transport.hpp"
 
@@ -261,7 +262,8 @@ private:
         session->files.push_back(FileInfo{.session = std::string(name),
                                           .token = token,
                                           .size = size,
-                                          .state = "preserved"});
+                                          .state = "preserved",
+                                          .handler = handler_of_fd(fd)});
         if (session->info.state != "delegated") {
             session->info.files = session->files.size();
         }
@@ -337,11 +339,13 @@ private:
             session->files.push_back(FileInfo{.session = std::string(name),
                                               .token = token,
                                               .size = file_size(fd.get()),
-                                              .state = "retrieved"});
+                                              .state = "retrieved",
+                                              .handler = handler_of_fd(fd.get())});
             session->info.files = session->files.size();
         } else {
             file->state = "retrieved";
             file->size = file_size(fd.get());
+            file->handler = handler_of_fd(fd.get());
         }
         log_line("uid " + std::to_string(peer.uid) + " (pid " + std::to_string(peer.pid) +
                  ") retrieved token " + std::to_string(token) + " of session '" +
@@ -421,6 +425,9 @@ private:
         reply.add("first_error", static_cast<std::uint64_t>(-mod.first_error));
         reply.add("failed_session", mod.failed_session);
         reply.add("failed_token", mod.failed_token);
+        // The module counts the agent's own registry session too; say how much of it is ours.
+        reply.add("registry_sessions", registry_session_.valid() ? 1 : 0);
+        reply.add("registry_files", registry_memfd_.valid() ? 1 : 0);
         for (const AgentSession* session : table_.visible_to(uid)) {
             if (session->info.state == "lost") {
                 reply.add("lost", session->info.name);

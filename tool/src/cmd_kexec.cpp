@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent_table.hpp"
 #include "cli.hpp"
 #include "protocol.hpp"
 #include "readiness.hpp"
@@ -121,9 +122,15 @@ std::vector<CheckLine> run_checks(const CommandContext& context) {
     if (readiness.module) {
         const ModStatus& mod = *readiness.module;
         if (mod.ready) {
+            const std::string registry =
+                readiness.registry_sessions > 0
+                    ? " (and the agent's registry, " + std::string(kRegistrySession) + ")"
+                    : "";
             lines.push_back({"sessions", true,
-                             std::to_string(mod.outgoing_sessions) + " outgoing session(s), " +
-                                 std::to_string(mod.outgoing_files) + " file(s), all ready"});
+                             std::to_string(readiness.outgoing_sessions()) +
+                                 " outgoing session(s), " +
+                                 std::to_string(readiness.outgoing_files()) + " file(s)" +
+                                 registry + ", all ready"});
         } else {
             lines.push_back({"sessions", false,
                              "session '" + mod.failed_session + "' token " +

@@ -136,6 +136,7 @@ Status run_sessions(const CommandContext& context) {
                 if (file.session == session.name) {
                     json.begin_object();
                     json.key("token").number(file.token);
+                    json.key("handler").string(file.handler);
                     json.key("size").number(file.size);
                     json.key("state").string(file.state);
                     json.end_object();
@@ -156,8 +157,8 @@ Status run_sessions(const CommandContext& context) {
                     << ", uid " << session.uid << ", " << session.files << " file(s)\n";
         for (const protocol::FileInfo& file : files) {
             if (file.session == session.name) {
-                context.out << "  token " << file.token << ": " << file.size << " bytes, "
-                            << file.state << '\n';
+                context.out << "  token " << file.token << ": " << file.handler << ", "
+                            << file.size << " bytes, " << file.state << '\n';
             }
         }
     }
@@ -305,7 +306,9 @@ constinit const Command kSessionsCommand = {
     .description =
         "List the outgoing and incoming sessions the agent holds for the caller's uid: name,\n"
         "direction, state (preserved, delegated, incoming, retrieved, lost), owner and files\n"
-        "(token, size, state). Exit status 1 if the agent is not running.\n",
+        "(token, handler, size, state). The handler is named from the kind of file the agent\n"
+        "was given (a memfd: memfd), since the kernel does not report it. Exit status 1 if\n"
+        "the agent is not running.\n",
     .max_args = 0,
     .handler = run_sessions,
     .options = kSocketOnly,

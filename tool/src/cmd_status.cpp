@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "agent_table.hpp"
 #include "cli.hpp"
 #include "readiness.hpp"
 #include "status.hpp"
@@ -85,6 +86,13 @@ std::string agent_text(const Readiness& readiness) {
     return "not running";
 }
 
+// The agent's own session, which the outgoing counts leave out.
+std::string registry_text(const Readiness& readiness) {
+    return std::string(kRegistrySession) + ", the agent's own session, " +
+           std::to_string(readiness.registry_files) +
+           " file(s) (its registry; not in the counts above)";
+}
+
 std::string ready_text(const Readiness& readiness) {
     if (!readiness.module) {
         return "unknown (" +
@@ -115,11 +123,14 @@ void write_text(const LiveUpdateStatus& status, const std::optional<Readiness>& 
         lines.emplace_back("agent", agent_text(*readiness));
         if (readiness->module) {
             const ModStatus& mod = *readiness->module;
-            lines.emplace_back("outgoing", std::to_string(mod.outgoing_sessions) +
+            lines.emplace_back("outgoing", std::to_string(readiness->outgoing_sessions()) +
                                                " session(s), " +
-                                               std::to_string(mod.outgoing_files) + " file(s), " +
-                                               std::to_string(mod.metadata_bytes) +
+                                               std::to_string(readiness->outgoing_files()) +
+                                               " file(s), " + std::to_string(mod.metadata_bytes) +
                                                " bytes of handover metadata");
+            if (readiness->registry_sessions > 0) {
+                lines.emplace_back("registry", registry_text(*readiness));
+            }
             lines.emplace_back("incoming", std::to_string(mod.incoming_sessions) +
                                                " session(s), " +
                                                std::to_string(mod.incoming_files) + " file(s)");
@@ -161,8 +172,17 @@ void write_readiness_json(const Readiness& readiness, JsonWriter& json) {
     const ModStatus& mod = *readiness.module;
     json.begin_object();
     json.key("ready").boolean(mod.ready);
-    json.key("outgoing_sessions").number(mod.outgoing_sessions);
-    json.key("outgoing_files").number(mod.outgoing_files);
+    json.key("outgoing_sessions").number(readiness.outgoing_sessions());
+    json.key("outgoing_files").number(readiness.outgoing_files());
+    json.key("registry");
+    if (readiness.registry_sessions > 0) {
+        json.begin_object();
+        json.key("session").string(kRegistrySession);
+        json.key("files").number(readiness.registry_files);
+        json.end_object();
+    } else {
+        json.null();
+    }
     json.key("incoming_sessions").number(mod.incoming_sessions);
     json.key("incoming_files").number(mod.incoming_files);
     json.key("metadata_bytes").number(mod.metadata_bytes);
@@ -272,8 +292,9 @@ constinit const Command kStatusCommand = {
         "of the previous kernel's handover, and whether kexec handover (KHO) is enabled.\n"
         "With liveupdate available, also the agent, the module's session and file counts, and\n"
         "whether the handover is ready (LIVEUPDATE_IOCTL_MOD_STATUS, asked through the agent\n"
-        "when one runs, since it holds the device). Exit status 1 if liveupdate is not\n"
-        "available.\n",
+        "when one runs, since it holds the device). The outgoing counts leave out the agent's\n"
+        "own registry session (luoctl.agent), shown on a line of its own. Exit status 1 if\n"
+        "liveupdate is not available.\n",
     .max_args = 0,
     .handler = run_status,
     .options = kStatusOptions,

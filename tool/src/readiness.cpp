@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -49,6 +50,20 @@ Result<ModStatus> status_from_reply(const protocol::Message& reply) {
 
 }  // namespace
 
+std::uint64_t Readiness::outgoing_sessions() const {
+    if (!module) {
+        return 0;
+    }
+    return module->outgoing_sessions - std::min(registry_sessions, module->outgoing_sessions);
+}
+
+std::uint64_t Readiness::outgoing_files() const {
+    if (!module) {
+        return 0;
+    }
+    return module->outgoing_files - std::min(registry_files, module->outgoing_files);
+}
+
 std::string errno_text(int negative_errno) {
     const int errnum = -negative_errno;
     const char* name = strerrorname_np(errnum);
@@ -71,6 +86,11 @@ Readiness read_readiness(const CommandContext& context) {
         } else {
             readiness.module_error = status.error();
         }
+        // Absent from an agent that predates them: then nothing is subtracted.
+        readiness.registry_sessions =
+            protocol::parse_u64(message.get("registry_sessions").value_or("0")).value_or(0);
+        readiness.registry_files =
+            protocol::parse_u64(message.get("registry_files").value_or("0")).value_or(0);
         for (const std::string_view name : message.get_all("lost")) {
             readiness.lost.emplace_back(name);
         }

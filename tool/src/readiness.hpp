@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,12 +18,23 @@ namespace lu::luoctl {
 // Invariants: module is set when the module answered MOD_STATUS (through the agent or
 // directly), otherwise module_error says why not. agent_pid is set when an agent answered.
 // lost lists outgoing sessions a dead agent held (the kernel unpreserved them).
+//
+// The module's counts include the agent's own bookkeeping session (kRegistrySession, one memfd)
+// whenever the agent holds outgoing sessions; registry_sessions and registry_files say how much
+// of them is the agent's (0 without an agent), and outgoing_sessions()/outgoing_files() are the
+// counts without it, the ones a person asked for.
 struct Readiness {
     std::optional<ModStatus> module;
     std::optional<Error> module_error;
     std::optional<pid_t> agent_pid;
     std::optional<pid_t> dead_agent_pid;  // from a state file whose agent is gone
     std::vector<std::string> lost;
+    std::uint64_t registry_sessions = 0;
+    std::uint64_t registry_files = 0;
+
+    // The module's outgoing counts less the registry's (0 without a module status).
+    std::uint64_t outgoing_sessions() const;
+    std::uint64_t outgoing_files() const;
 };
 
 // Asks the agent at socket; without one, opens the device under root itself (state_path is the

@@ -17,7 +17,7 @@ AgentSession make(std::string name, uid_t uid, std::string state = "preserved",
     session.info = SessionInfo{.name = name, .uid = uid, .direction = std::move(direction),
                                .state = std::move(state), .files = 1};
     session.files.push_back(
-        FileInfo{.session = name, .token = 1, .size = 4096, .state = "preserved"});
+        FileInfo{.session = name, .token = 1, .size = 4096, .state = "preserved", .handler = "memfd"});
     return session;
 }
 

@@ -18,8 +18,9 @@ constexpr std::string_view kStatusHelp =
     "of the previous kernel's handover, and whether kexec handover (KHO) is enabled.\n"
     "With liveupdate available, also the agent, the module's session and file counts, and\n"
     "whether the handover is ready (LIVEUPDATE_IOCTL_MOD_STATUS, asked through the agent\n"
-    "when one runs, since it holds the device). Exit status 1 if liveupdate is not\n"
-    "available.\n";
+    "when one runs, since it holds the device). The outgoing counts leave out the agent's\n"
+    "own registry session (luoctl.agent), shown on a line of its own. Exit status 1 if\n"
+    "liveupdate is not available.\n";
 
 TEST(HelpCommand, ShowsTheSameUsageForEverySpelling) {
     const Outcome reference = run_luoctl({"help"});

@@ -116,9 +116,17 @@ TEST(Protocol, RoundTripsSessionAndFileEntries) {
                               .state = "retrieved", .files = 3};
     EXPECT_EQ(encode_session(session), "vm-1 1000 incoming retrieved 3");
     EXPECT_EQ(decode_session(encode_session(session)).value(), session);
-    const FileInfo file{.session = "vm-1", .token = 9, .size = 4096, .state = "preserved"};
-    EXPECT_EQ(encode_file(file), "vm-1 9 4096 preserved");
+    const FileInfo file{
+        .session = "vm-1", .token = 9, .size = 4096, .state = "preserved", .handler = "memfd"};
+    EXPECT_EQ(encode_file(file), "vm-1 9 4096 preserved memfd");
     EXPECT_EQ(decode_file(encode_file(file)).value(), file);
+}
+
+TEST(Protocol, ReadsFileEntriesWrittenBeforeTheHandlerField) {
+    const Result<FileInfo> file = decode_file("vm-1 9 4096 preserved");
+    ASSERT_TRUE(file.ok()) << file.error().message();
+    EXPECT_EQ(file.value().handler, "unknown");
+    EXPECT_EQ(file.value().size, 4096u);
 }
 
 TEST(Protocol, RejectsMalformedEntries) {
@@ -128,7 +136,8 @@ TEST(Protocol, RejectsMalformedEntries) {
     EXPECT_EQ(decode_session(" 0 outgoing preserved 1").error().errnum(), EBADMSG);
     EXPECT_EQ(decode_session("vm-1 0  preserved 1").error().errnum(), EBADMSG);
     EXPECT_EQ(decode_file("vm-1 1 2").error().errnum(), EBADMSG);
-    EXPECT_EQ(decode_file("vm-1 1 2 x y").error().errnum(), EBADMSG);
+    EXPECT_EQ(decode_file("vm-1 1 2 x y z").error().errnum(), EBADMSG);
+    EXPECT_EQ(decode_file("vm-1 1 2 x ").error().errnum(), EBADMSG);
     EXPECT_EQ(decode_file("vm-1 -1 2 x").error().errnum(), EBADMSG);
 }
 

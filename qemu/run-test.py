@@ -11,6 +11,7 @@ reports anywhere in the serial log fail the test.
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import selectors
@@ -264,6 +265,11 @@ def main():
                         default=os.environ.get("LU_QEMU_KVM") == "1")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="copy the serial console to stderr")
+    # Each guest runs one TCG vCPU thread, so one test per host core keeps
+    # every core busy; results are still printed in the tests' order.
+    parser.add_argument("-j", "--jobs", type=int,
+                        default=int(os.environ.get("LU_JOBS", os.cpu_count() or 1)),
+                        help="guests run at once (default: $LU_JOBS or the number of CPUs)")
     args = parser.parse_args()
 
     # A test is written for the flavors its header names; on any other it
@@ -275,21 +281,32 @@ def main():
     if others:
         print(f"# not written for flavor {args.flavor}: {' '.join(others)}")
     print(f"1..{len(tests)}", flush=True)
-    initrd = None
-    all_passed = True
-    for number, (path, header) in enumerate(tests, 1):
-        label = f"{args.flavor}/{test_name(path)}"
-        if initrd is None:
-            try:
-                initrd = build_initramfs(args.outdir, args.flavor)
-            except subprocess.CalledProcessError:
-                print("Bail out! cannot build the initramfs", flush=True)
-                return 1
+    if not tests:
+        return 0
+    try:
+        initrd = build_initramfs(args.outdir, args.flavor)
+    except subprocess.CalledProcessError:
+        print("Bail out! cannot build the initramfs", flush=True)
+        return 1
+
+    def timed(path, header):
         start = time.monotonic()
         run = run_test(args, initrd, path, header)
-        all_passed &= print_subtest(number, label, run,
-                                    time.monotonic() - start)
-        sys.stdout.flush()
+        return run, time.monotonic() - start
+
+    all_passed = True
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        # The longest first (TIMEOUT is the best guess at length), so that
+        # one slow test does not run alone at the end.
+        by_length = sorted(range(len(tests)), key=lambda i: -int(tests[i][1]["TIMEOUT"]))
+        futures = [None] * len(tests)
+        for i in by_length:
+            futures[i] = pool.submit(timed, *tests[i])
+        for number, ((path, _), future) in enumerate(zip(tests, futures), 1):
+            run, seconds = future.result()
+            label = f"{args.flavor}/{test_name(path)}"
+            all_passed &= print_subtest(number, label, run, seconds)
+            sys.stdout.flush()
     return 0 if all_passed else 1
 
 

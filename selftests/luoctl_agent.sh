@@ -2,7 +2,9 @@
 # memfd through the agent and exits, `luoctl check` passes, `luoctl kexec`
 # stages the kernel and reboots; in the new kernel the agent retrieves the
 # session, a command started by `luoctl retrieve` reads back the same bytes,
-# and `luoctl finish` completes. Error paths, errno- and exit-code-exact:
+# and `luoctl finish` completes; `luoctl retrieve --to-socket` hands the
+# same files to a program listening on a Unix socket. Error paths, errno-
+# and exit-code-exact:
 # no agent, unknown session, duplicate token, a file no handler takes,
 # check/kexec refused (no kernel staged, bad image), a client killed after
 # preserving (nothing lost), and the agent killed (its session is lost, and
@@ -43,6 +45,18 @@ check_errno() {
 $_out" ;;
 	esac
 }
+
+# wait_socket PATH: wait up to 10 s for a listener (luoctl-fd-sink) at PATH.
+wait_socket() {
+	_i=0
+	while [ ! -S "$1" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# What luoctl-fd-sink runs: the header it got, then the checksum of the file.
+SINK_REPORT='echo "$SINK_HEADER"; sha256sum </proc/self/fd/$SINK_FD | cut -d" " -f1'
 
 # The checksum of the memfd luoctl-memfd makes from SIZE SEED.
 expected_sum() {
@@ -150,6 +164,28 @@ stage_2() {
 		luoctl -j retrieve --session lu-test --token 99 -- true
 	check_errno "an unknown session is ENOENT" 2 \
 		luoctl -j retrieve --session nope --token 1 -- true
+	# --to-socket: the file goes to a program listening on a Unix socket,
+	# with a header naming it (seqpacket, then stream and --json).
+	luoctl-fd-sink /tmp/vmm.sock -- sh -c "$SINK_REPORT" >/tmp/sink.out 2>&1 &
+	sink=$!
+	wait_socket /tmp/vmm.sock
+	check_output "retrieve --to-socket hands the file to a socket" \
+		"handed token 1 of session 'lu-test' (1048576 bytes) to /tmp/vmm.sock" \
+		luoctl retrieve --session lu-test --token 1 --to-socket /tmp/vmm.sock
+	wait $sink
+	check_output "the receiver got the header and the same bytes" "luoctl/1 fd session=lu-test token=1
+$(expected_sum $SIZE $SEED)" cat /tmp/sink.out
+	luoctl-fd-sink --stream /tmp/vmm2.sock -- sh -c "$SINK_REPORT" >/tmp/sink2.out 2>&1 &
+	sink=$!
+	wait_socket /tmp/vmm2.sock
+	check_output "retrieve --to-socket --json, to a stream socket" \
+		'{"session":"lu-test","token":2,"size":4096,"socket":"/tmp/vmm2.sock"}' \
+		luoctl -j retrieve --session lu-test --token 2 --to-socket /tmp/vmm2.sock
+	wait $sink
+	check_output "the stream receiver got token 2" "luoctl/1 fd session=lu-test token=2
+$(expected_sum 4096 9)" cat /tmp/sink2.out
+	check_errno "retrieve --to-socket where nothing listens is ENOENT" 2 \
+		luoctl -j retrieve --session lu-test --token 1 --to-socket /tmp/nobody.sock
 	check "finish completes" luoctl finish --session lu-test
 	check_output "nothing left" "no sessions" luoctl sessions
 	check_errno "finish again is ENOENT" 2 luoctl -j finish --session lu-test

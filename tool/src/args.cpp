@@ -118,7 +118,8 @@ Result<Invocation> parse_args(std::span<const std::string_view> args) {
         return usage_error("unexpected argument '" + std::string(operands[command->max_args]) +
                            "'; usage: " + usage_line(*command));
     }
-    if (command->takes_command && (!saw_separator || invocation.command_line.empty())) {
+    if (command->takes_command && ((!saw_separator && !command->command_optional) ||
+                                   (saw_separator && invocation.command_line.empty()))) {
         return usage_error("missing '-- COMMAND'; usage: " + usage_line(*command));
     }
 

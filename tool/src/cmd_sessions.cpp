@@ -1,13 +1,9 @@
 #include "cmd_sessions.hpp"
 
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <iostream>
 
 #include "cli.hpp"
 #include "transport.hpp"
@@ -17,10 +13,6 @@ namespace {
 
 using protocol::Message;
 using protocol::Received;
-
-// The descriptor number a command started by `luoctl retrieve` finds its file at, as systemd's
-// socket activation starts at 3 (SD_LISTEN_FDS_START).
-constexpr int kChildFd = 3;
 
 Status validate_session(const Invocation& invocation) {
     return check_session_name(LU_TRY(required_option(invocation, "--session")));
@@ -167,95 +159,6 @@ Status run_sessions(const CommandContext& context) {
 
 constexpr OptionSpec kSocketOnly[] = {kSocketOption};
 
-// ---- retrieve ------------------------------------------------------------------------------
-
-Status validate_retrieve(const Invocation& invocation) {
-    LU_TRY(validate_session(invocation));
-    if (invocation.flag("--token")) {
-        LU_TRY(number_option(invocation, "--token"));
-    }
-    return {};
-}
-
-// Runs the command with fd at kChildFd and waits for it.
-Result<int> run_with_fd(const CommandContext& context, Fd fd) {
-    const Invocation& invocation = context.invocation;
-    std::vector<std::string> words(invocation.command_line.begin(),
-                                   invocation.command_line.end());
-    std::cout.flush();
-    context.out.flush();
-    const pid_t child = ::fork();
-    if (child < 0) {
-        const int fork_errno = errno;
-        return Error::from_errno(fork_errno, "fork");
-    }
-    if (child == 0) {
-        // dup2 clears FD_CLOEXEC on the new number; the same number needs it cleared by hand.
-        if (fd.get() == kChildFd) {
-            ::fcntl(kChildFd, F_SETFD, 0);
-        } else if (::dup2(fd.get(), kChildFd) < 0) {
-            ::_exit(127);
-        }
-        ::setenv("LUOCTL_FD", std::to_string(kChildFd).c_str(), 1);
-        ::setenv("LUOCTL_SESSION", std::string(option_value(invocation, "--session")).c_str(), 1);
-        if (invocation.flag("--token")) {
-            ::setenv("LUOCTL_TOKEN", std::string(option_value(invocation, "--token")).c_str(), 1);
-        } else {
-            ::unsetenv("LUOCTL_TOKEN");
-        }
-        if (context.json != nullptr) {
-            // The command's own output must not break the one JSON object on stdout.
-            ::dup2(STDERR_FILENO, STDOUT_FILENO);
-        }
-        std::vector<char*> argv;
-        for (std::string& word : words) {
-            argv.push_back(word.data());
-        }
-        argv.push_back(nullptr);
-        ::execvp(argv[0], argv.data());
-        std::cerr << "luoctl: cannot run " << words[0] << ": " << std::strerror(errno) << '\n';
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            const int wait_errno = errno;
-            return Error::from_errno(wait_errno, "waitpid");
-        }
-    }
-    if (WIFEXITED(status)) {
-        return WEXITSTATUS(status);
-    }
-    return 128 + WTERMSIG(status);
-}
-
-Status run_retrieve(const CommandContext& context) {
-    const Invocation& invocation = context.invocation;
-    const std::string_view session = option_value(invocation, "--session");
-    Message request(invocation.flag("--token") ? protocol::kRetrieve : protocol::kSession);
-    request.add("session", session);
-    if (invocation.flag("--token")) {
-        request.add("token", number_value(invocation, "--token"));
-    }
-    Received reply = LU_TRY(protocol::call(agent_socket(context), request, {}, 1));
-    const int status = LU_TRY(run_with_fd(context, std::move(reply.fds[0])));
-    if (context.json != nullptr) {
-        context.json->key("session").string(session);
-        if (invocation.flag("--token")) {
-            context.json->key("token").number(number_value(invocation, "--token"));
-        }
-        context.json->key("exit_status").number(status);
-    }
-    if (status != 0) {
-        return Error(ECANCELED,
-                     std::string(invocation.command_line.front()) + " exited with status " +
-                         std::to_string(status));
-    }
-    return {};
-}
-
-constexpr OptionSpec kRetrieveOptions[] = {kSessionOption, kTokenOption, kSocketOption};
-
 // ---- finish, abort -------------------------------------------------------------------------
 
 Status run_simple(const CommandContext& context, std::string_view verb, std::string_view done) {
@@ -312,23 +215,6 @@ constinit const Command kSessionsCommand = {
     .max_args = 0,
     .handler = run_sessions,
     .options = kSocketOnly,
-};
-
-constinit const Command kRetrieveCommand = {
-    .name = "retrieve",
-    .synopsis = "--session NAME [--token N] [--socket PATH] -- COMMAND [ARG...]",
-    .summary = "Run a command with a file (or session) that came through the live update",
-    .description =
-        "Ask the agent for the file preserved under token N of incoming session NAME (without\n"
-        "--token: the session's own fd, to drive with the ioctls) and run COMMAND with it as\n"
-        "descriptor 3; $LUOCTL_FD names the number (3, as systemd's socket activation does),\n"
-        "$LUOCTL_SESSION and $LUOCTL_TOKEN the rest. The file's position is as it was before\n"
-        "the reboot. Exit status 1 if the retrieve failed or COMMAND did not exit 0.\n",
-    .max_args = 0,
-    .handler = run_retrieve,
-    .options = kRetrieveOptions,
-    .takes_command = true,
-    .validate = validate_retrieve,
 };
 
 constinit const Command kFinishCommand = {

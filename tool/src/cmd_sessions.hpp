@@ -1,4 +1,4 @@
-// The agent's clients: luoctl preserve, sessions, retrieve, finish, abort.
+// The agent's clients: luoctl preserve, sessions, finish, abort (retrieve: cmd_retrieve.hpp).
 #pragma once
 
 #include "command.hpp"
@@ -7,7 +7,6 @@ namespace lu::luoctl {
 
 extern const Command kPreserveCommand;
 extern const Command kSessionsCommand;
-extern const Command kRetrieveCommand;
 extern const Command kFinishCommand;
 extern const Command kAbortCommand;
 

@@ -44,6 +44,8 @@ struct Command {
     Handler handler;
     std::span<const OptionSpec> options = {};
     bool takes_command = false;  // "-- COMMAND [ARG...]" follows (luoctl retrieve)
+    // With takes_command: "-- COMMAND" may be left out, and validate decides when it may.
+    bool command_optional = false;
     Validator validate = nullptr;
 };
 

@@ -8,6 +8,7 @@
 #include "cmd_agent.hpp"
 #include "cmd_help.hpp"
 #include "cmd_kexec.hpp"
+#include "cmd_retrieve.hpp"
 #include "cmd_sessions.hpp"
 #include "cmd_status.hpp"
 #include "cmd_version.hpp"

@@ -4,6 +4,7 @@
 
 #include "args.hpp"
 #include "cmd_kexec.hpp"
+#include "cmd_retrieve.hpp"
 #include "cmd_sessions.hpp"
 #include "fake_sysfs.hpp"
 #include "luoctl.hpp"
@@ -81,10 +82,23 @@ TEST(CommandOptions, RetrieveTakesACommandAfterTheSeparator) {
     EXPECT_EQ(invocation.value().command_line,
               (std::vector<std::string_view>{"cat", "--json", "-"}));
     const std::string usage =
-        "missing '-- COMMAND'; usage: luoctl retrieve --session NAME [--token N] [--socket "
-        "PATH] -- COMMAND [ARG...]";
-    EXPECT_EQ(usage_error({"retrieve", "--session", "s"}), usage);
-    EXPECT_EQ(usage_error({"retrieve", "--session", "s", "--"}), usage);
+        "; usage: luoctl retrieve --session NAME [--token N] [--socket PATH] (--to-socket PATH "
+        "| -- COMMAND [ARG...])";
+    EXPECT_EQ(usage_error({"retrieve", "--session", "s"}),
+              "missing '-- COMMAND' (or --to-socket PATH)" + usage);
+    EXPECT_EQ(usage_error({"retrieve", "--session", "s", "--"}), "missing '-- COMMAND'" + usage);
+    EXPECT_EQ(usage_error({"retrieve", "--session", "s", "--to-socket", "/s", "--", "true"}),
+              "give either --to-socket PATH or -- COMMAND, not both" + usage);
+    EXPECT_EQ(usage_error({"retrieve", "--session", "s", "--to-socket="}),
+              "--to-socket needs a path" + usage);
+}
+
+TEST(CommandOptions, RetrieveCanHandTheFileToASocketInstead) {
+    const Result<Invocation> invocation =
+        parse({"retrieve", "--session", "s", "--token", "1", "--to-socket", "/run/vmm.sock"});
+    ASSERT_TRUE(invocation.ok()) << invocation.error().message();
+    EXPECT_EQ(invocation.value().option("--to-socket"), "/run/vmm.sock");
+    EXPECT_TRUE(invocation.value().command_line.empty());
 }
 
 TEST(CommandOptions, LoadNeedsAnImage) {

@@ -7,6 +7,7 @@
 
 #include "cmd_agent.hpp"
 #include "cmd_help.hpp"
+#include "cmd_inspect.hpp"
 #include "cmd_kexec.hpp"
 #include "cmd_retrieve.hpp"
 #include "cmd_sessions.hpp"
@@ -18,10 +19,10 @@ namespace lu::luoctl {
 namespace {
 
 // To add a command, define its Command in cmd_<name>.cpp and list it here.
-constinit const std::array<const Command*, 12> kCommands = {
-    &kStatusCommand,  &kSessionsCommand, &kCheckCommand,  &kAgentCommand, &kPreserveCommand,
+constinit const std::array<const Command*, 13> kCommands = {
+    &kStatusCommand,  &kSessionsCommand, &kCheckCommand,    &kAgentCommand,  &kPreserveCommand,
     &kLoadCommand,    &kKexecCommand,    &kRetrieveCommand, &kFinishCommand, &kAbortCommand,
-    &kVersionCommand, &kHelpCommand,
+    &kInspectCommand, &kVersionCommand,  &kHelpCommand,
 };
 
 std::string quoted(std::string_view word) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <filesystem>
@@ -36,7 +37,7 @@ Result<std::optional<struct stat>> SysfsRoot::stat(std::string_view path) const 
     return Error::from_errno(stat_errno, "cannot stat " + file);
 }
 
-Result<std::optional<std::string>> SysfsRoot::read_attribute(std::string_view path) const {
+Result<std::optional<std::string>> SysfsRoot::read_file(std::string_view path) const {
     const std::string file = resolve(path);
     Result<Fd> fd = Fd::open(file, O_RDONLY);
     if (!fd.ok()) {
@@ -46,8 +47,8 @@ Result<std::optional<std::string>> SysfsRoot::read_attribute(std::string_view pa
         return std::move(fd).error();
     }
     // A sysfs attribute is produced whole by one show() call and fits in a page, so the first
-    // read returns all of it; reading on until end of file also serves the regular files of a
-    // fake tree.
+    // read returns all of it; debugfs blobs and the regular files of a fake tree need reading on
+    // until end of file (their st_size says nothing: debugfs reports 0).
     std::string value;
     char buffer[4096];
     for (;;) {
@@ -64,10 +65,33 @@ Result<std::optional<std::string>> SysfsRoot::read_attribute(std::string_view pa
         }
         value.append(buffer, static_cast<std::size_t>(count));
     }
-    if (value.ends_with('\n')) {
-        value.pop_back();
+    return value;
+}
+
+Result<std::optional<std::string>> SysfsRoot::read_attribute(std::string_view path) const {
+    std::optional<std::string> value = LU_TRY(read_file(path));
+    if (value && value->ends_with('\n')) {
+        value->pop_back();
     }
     return value;
+}
+
+Result<std::optional<std::vector<std::string>>> SysfsRoot::list(std::string_view path) const {
+    const std::string directory = resolve(path);
+    std::error_code error;
+    std::filesystem::directory_iterator entries(directory, error);
+    if (error == std::errc::no_such_file_or_directory) {
+        return std::nullopt;
+    }
+    std::vector<std::string> names;
+    for (; !error && entries != std::filesystem::directory_iterator(); entries.increment(error)) {
+        names.push_back(entries->path().filename().string());
+    }
+    if (error) {
+        return Error::from_errno(error.value(), "cannot list " + directory);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 Result<bool> SysfsRoot::has_entries(std::string_view path) const {

@@ -40,14 +40,14 @@ TEST(HelpCommand, ListsEveryCommand) {
     EXPECT_NE(usage.find("\n  version    Print the version of luoctl\n"), std::string::npos);
     EXPECT_NE(usage.find("\n  help       Show how to use luoctl"), std::string::npos);
     for (const std::string_view command : {"agent", "preserve", "sessions", "check", "load",
-                                           "kexec", "retrieve", "finish", "abort"}) {
+                                           "kexec", "retrieve", "finish", "abort", "inspect"}) {
         EXPECT_NE(usage.find("\n  " + std::string(command) + " "), std::string::npos) << command;
     }
 }
 
 TEST(HelpCommand, EveryCommandHasHelp) {
     for (const std::string_view command : {"agent", "preserve", "sessions", "check", "load",
-                                           "kexec", "retrieve", "finish", "abort"}) {
+                                           "kexec", "retrieve", "finish", "abort", "inspect"}) {
         const Outcome outcome = run_luoctl({command, "--help"});
         EXPECT_EQ(outcome.exit_status, kExitSuccess) << command;
         EXPECT_TRUE(outcome.out.starts_with("Usage: luoctl " + std::string(command)))

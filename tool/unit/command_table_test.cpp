@@ -83,7 +83,8 @@ TEST(AllCommands, ListsTheCommandsOfTheIssueInHelpOrder) {
     }
     EXPECT_EQ(names, (std::vector<std::string_view>{"status", "sessions", "check", "agent",
                                                     "preserve", "load", "kexec", "retrieve",
-                                                    "finish", "abort", "version", "help"}));
+                                                    "finish", "abort", "inspect", "version",
+                                                    "help"}));
 }
 
 TEST(AllCommands, FindsEveryCommandByItsName) {

@@ -1,21 +1,15 @@
 #include "cmd_inspect.hpp"
 
-#include <cstdio>
 #include <optional>
 #include <string>
 
+#include "hex.hpp"
 #include "kho_debugfs.hpp"
 #include "kho_report.hpp"
 #include "module_record.hpp"
 
 namespace lu::luoctl {
 namespace {
-
-std::string hex(std::uint64_t value) {
-    char text[24];
-    std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
 
 // "32 MiB", "4 KiB", or bytes.
 std::string size_text(std::uint64_t bytes) {

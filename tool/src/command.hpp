@@ -60,7 +60,8 @@ struct Invocation {
     bool json = false;
     // The command's options as given, each at most once; a flag has an empty value.
     std::vector<std::pair<std::string_view, std::string_view>> options;
-    // After "--", for a command that takes_command: the command line to run (not empty).
+    // After "--", for a command that takes_command: the command line to run (not empty), or
+    // empty if the command's command_optional let "--" be left out.
     std::vector<std::string_view> command_line;
 
     std::optional<std::string_view> option(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "hex.hpp"
 #include "kho_blobs.hpp"
 #include "module_record.hpp"
 #include "readiness.hpp"
@@ -12,12 +13,6 @@ namespace {
 
 // How much of a blob of unknown format is shown.
 constexpr std::size_t kHeadBytes = 32;
-
-std::string hex(std::uint64_t value) {
-    char text[24];
-    std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
 
 std::string hex_bytes(std::string_view bytes) {
     std::string text;

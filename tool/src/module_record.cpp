@@ -1,9 +1,9 @@
 #include "module_record.hpp"
 
 #include <cerrno>
-#include <cstdio>
 
 #include "crc32c.hpp"
+#include "hex.hpp"
 
 namespace lu::luoctl {
 namespace {
@@ -21,12 +21,6 @@ T load(std::string_view bytes, std::size_t offset) {
         value |= static_cast<T>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
     }
     return value;
-}
-
-std::string hex(std::uint64_t value) {
-    char text[24];
-    std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
-    return text;
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ stage_1() {
 stage_2() {
 	luoctl inspect | sed 's/^/# before insmod: /'
 	check "incoming: the root tree is decoded" \
-		matches incoming '^  root tree: kho-v[0-9]+, preserved-memory-map at 0x[0-9a-f]+, 2 subtree\(s\)$'
+		matches incoming '^  root tree: kho-v[0-9]+, preserved-memory-map at 0x[0-9a-f]+, [0-9]+ subtree\(s\)$'
 	check "incoming: our record, with its address" \
 		matches incoming '^  liveupdate-module: 80 bytes at 0x[0-9a-f]+, the liveupdate module.s root record$'
 	check "incoming: generation 1, sealed by the reboot" \

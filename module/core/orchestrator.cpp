@@ -10,17 +10,8 @@
 namespace lu {
 
 Result<Own<Orchestrator>> Orchestrator::create() {
-    Mutex lock = LU_TRY(Mutex::create(LU_LOCK_ORCHESTRATOR));
-    HandlerRegistry registry = LU_TRY(HandlerRegistry::create());
-    FileIndex index = LU_TRY(FileIndex::create());
-    FlbRegistry flbs = LU_TRY(FlbRegistry::create());
-    IncomingHandover incoming = IncomingHandover::adopt();
     PreservedBlock root = LU_TRY(PreservedBlock::create(HandoverHeaderCodec::kSize));
-
-    Own<Orchestrator> self(new Orchestrator(incoming, move(root), move(lock), move(registry),
-                                            move(index), move(flbs)));
-    if (!self)
-        return err(errc::kNoMem);
+    Own<Orchestrator> self = LU_TRY(construct(move(root)));
     self->write_root(HandoverState::Open, 0);
 
     int rc = lu_kho_publish(self->root_.data(), self->root_.size());
@@ -28,6 +19,22 @@ Result<Own<Orchestrator>> Orchestrator::create() {
         lu_log(LU_LOG_ERR, "cannot publish the handover subtree (errno %d)", -rc);
         return Error::from_errno(-rc);
     }
+    return self;
+}
+
+// Apart from create() because KASAN's redzones around every temporary
+// Result would otherwise push one frame past the kernel's frame-size limit.
+[[gnu::noinline]] Result<Own<Orchestrator>> Orchestrator::construct(PreservedBlock root) {
+    Mutex lock = LU_TRY(Mutex::create(LU_LOCK_ORCHESTRATOR));
+    HandlerRegistry registry = LU_TRY(HandlerRegistry::create());
+    FileIndex index = LU_TRY(FileIndex::create());
+    FlbRegistry flbs = LU_TRY(FlbRegistry::create());
+    IncomingHandover incoming = IncomingHandover::adopt();
+
+    Own<Orchestrator> self(new Orchestrator(incoming, move(root), move(lock), move(registry),
+                                            move(index), move(flbs)));
+    if (!self)
+        return err(errc::kNoMem);
     return self;
 }
 

@@ -92,6 +92,7 @@ private:
     Orchestrator(const IncomingHandover& incoming, PreservedBlock root, Mutex lock,
                  HandlerRegistry registry, FileIndex index, FlbRegistry flbs);
     SessionContext context() { return SessionContext{&registry_, &flbs_, &index_}; }
+    static Result<Own<Orchestrator>> construct(PreservedBlock root);
     void write_root(HandoverState state, u32 failure);
     Status read_incoming();
     Status read_incoming_session(ConstByteSpan record);

@@ -70,6 +70,24 @@ TEST_F(FlbTest, PreservedWithTheFirstFileAndUnpreservedWithTheLast) {
     EXPECT_EQ(lu_core_unregister_flb(core_, &handler_, &flb_), 0);
 }
 
+TEST_F(FlbTest, AnOutgoingReferenceHeldAcrossTheSealChangesNothingHandedOver) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    void* obj = nullptr;
+    ASSERT_EQ(lu_core_flb_get_outgoing(core_, &flb_, &obj), 0);
+    lu_core_seal(core_);
+    // A handler that lets go after the reboot notifier ran: the sealed
+    // chain's CRC must still hold, and the count handed over is one file.
+    lu_core_flb_put_outgoing(core_, &flb_);
+    kexec();
+
+    ASSERT_EQ(lu_core_open(core_), 0) << "the FLB chain still validates";
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(retrieve_content(in, 1), "one");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(flb_.state.finishes, 1) << "finished with its one file";
+}
+
 TEST_F(FlbTest, AFailedFlbPreserveFailsTheFilesPreserve) {
     lu_session* a = create("a");
     flb_.state.fail_preserve = ENOSPC;

@@ -9,14 +9,14 @@
 namespace lu {
 
 bool Flb::busy() const {
-    return out_count_ > 0 || (in_state_ == InState::Loaded && retrieve_status_ > 0);
+    return preserved() || (in_state_ == InState::Loaded && retrieve_status_ > 0);
 }
 
 void Flb::write_record() {
     ByteSpan record(slot_.payload, FlbRecord::kSize);
     wire::store<u32>(record, FlbRecord::kVersionOffset, FlbRecord::kVersion);
     wire::store<u64>(record, FlbRecord::kDataOffset, out_data_);
-    wire::store<u64>(record, FlbRecord::kCountOffset, out_count_);
+    wire::store<u64>(record, FlbRecord::kCountOffset, out_files_);
     const char* name = compatible();
     for (usize i = 0; i < FlbRecord::kCompatibleCapacity; i++) {
         record[FlbRecord::kCompatibleOffset + i] = static_cast<u8>(name[i]);
@@ -26,8 +26,8 @@ void Flb::write_record() {
 }
 
 Status Flb::acquire(RecordChain& chain) {
-    if (out_count_ > 0) {
-        out_count_++;
+    if (preserved()) {
+        out_files_++;
         write_record();
         return ok();
     }
@@ -47,19 +47,23 @@ Status Flb::acquire(RecordChain& chain) {
     slot_ = slot;
     out_data_ = call.data;
     out_obj_ = call.obj;
-    out_count_ = 1;
+    out_files_ = 1;
     write_record();
     return ok();
 }
 
 void Flb::release(RecordChain& chain) {
-    LU_ASSERT(out_count_ > 0);
-    if (out_count_ == 0)
+    LU_ASSERT(out_files_ > 0);
+    if (out_files_ == 0)
         return;
-    if (--out_count_ > 0) {
-        write_record();
+    out_files_--;
+    write_record();
+    unpreserve_if_unused(chain);
+}
+
+void Flb::unpreserve_if_unused(RecordChain& chain) {
+    if (preserved())
         return;
-    }
     lu_flb_call call{handle_, out_data_, out_obj_};
     lu_flb_unpreserve(&call);
     lu_flb_unpin(handle_);
@@ -70,11 +74,17 @@ void Flb::release(RecordChain& chain) {
 }
 
 Result<void*> Flb::get_outgoing() {
-    if (out_count_ == 0)
+    if (!preserved())
         return err(errc::kNoEnt);
-    out_count_++;
-    write_record();
+    out_refs_++;
     return out_obj_;
+}
+
+void Flb::put_outgoing(RecordChain& chain) {
+    if (out_refs_ == 0)
+        return;
+    out_refs_--;
+    unpreserve_if_unused(chain);
 }
 
 void Flb::load(u64 data, u64 count) {

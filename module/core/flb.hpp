@@ -2,10 +2,12 @@
 // One File-Lifecycle-Bound object (a registered struct liveupdate_flb):
 // global state shared by the files of the handlers it is linked to.
 //
-// Outgoing: preserved when its use count goes 0 -> 1 (the first dependent
-// file, or nothing else: liveupdate_flb_get_outgoing() needs a preserved
-// FLB), unpreserved at 1 -> 0; while preserved, its record in the FLB chain
-// holds the handle and the count. Incoming: the previous kernel's count and
+// Outgoing: preserved with the first dependent file (acquire()), and
+// unpreserved once no file and no liveupdate_flb_get_outgoing() reference
+// is left; while preserved, its record in the FLB chain holds the handle
+// and the number of files. Only files are counted in the record: a
+// handler's get/put_outgoing pair (which may straddle the reboot notifier)
+// never touches it, so the sealed chain cannot change after its CRC. Incoming: the previous kernel's count and
 // handle; retrieved on the first get_incoming (or at the last put, as
 // upstream), finished when the count drops to 0.
 #pragma once
@@ -30,7 +32,8 @@ struct FlbRecord {
 };
 
 // Invariants: handle_ is registered (linked to users_ > 0 handlers, or kept
-// while busy()). Outgoing: out_count_ > 0 exactly when preserved, and then
+// while busy()). Outgoing: preserved() exactly when out_files_ or
+// out_refs_ is non-zero, and then
 // the FLB's module is pinned and slot_ is its record. Incoming: in_state_
 // Loaded means in_count_ uses remain; retrieve_status_ 1 means the object
 // is live and the module pinned.
@@ -49,6 +52,7 @@ public:
     Status acquire(RecordChain& chain);
     void release(RecordChain& chain);
     Result<void*> get_outgoing();
+    void put_outgoing(RecordChain& chain);
 
     // Incoming. load(): the previous kernel's record, once.
     enum class InState { Absent, Loaded, Finished };
@@ -60,11 +64,14 @@ public:
     usize users = 0;
 
 private:
+    bool preserved() const { return out_files_ + out_refs_ > 0; }
     void write_record();
+    void unpreserve_if_unused(RecordChain& chain);
     Status retrieve();
 
     lu_flb* handle_;
-    usize out_count_ = 0;
+    usize out_files_ = 0;
+    usize out_refs_ = 0;
     u64 out_data_ = 0;
     void* out_obj_ = nullptr;
     RecordSlot slot_;

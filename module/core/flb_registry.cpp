@@ -163,7 +163,7 @@ void FlbRegistry::put_outgoing(lu_flb* handle) {
     Guard guard(lock_);
     Flb* flb = find(handle);
     if (flb != nullptr)
-        flb->release(chain_);
+        flb->put_outgoing(chain_);
 }
 
 Result<void*> FlbRegistry::get_incoming(lu_flb* handle) {

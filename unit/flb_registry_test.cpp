@@ -88,6 +88,19 @@ TEST_F(FlbTest, AnOutgoingReferenceHeldAcrossTheSealChangesNothingHandedOver) {
     EXPECT_EQ(flb_.state.finishes, 1) << "finished with its one file";
 }
 
+TEST_F(FlbTest, UnregisterIsRefusedWhileIncomingFilesStillNeedIt) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    EXPECT_EQ(lu_core_unregister_flb(core_, &handler_, &flb_), -EBUSY)
+        << "never retrieved, but a handed-over file will finish it";
+    lu_session* in = retrieve("a");
+    EXPECT_EQ(lu_core_finish(core_, in), 0);
+    EXPECT_EQ(flb_.state.finishes, 1);
+    EXPECT_EQ(lu_core_unregister_flb(core_, &handler_, &flb_), 0);
+}
+
 TEST_F(FlbTest, AFailedFlbPreserveFailsTheFilesPreserve) {
     lu_session* a = create("a");
     flb_.state.fail_preserve = ENOSPC;

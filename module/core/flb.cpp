@@ -9,7 +9,9 @@
 namespace lu {
 
 bool Flb::busy() const {
-    return preserved() || (in_state_ == InState::Loaded && retrieve_status_ > 0);
+    // Incoming, it is busy until the last of the previous kernel's files
+    // that use it has finished: unlinked sooner, nobody would finish it.
+    return preserved() || (in_state_ == InState::Loaded && (retrieve_status_ > 0 || in_count_ > 0));
 }
 
 void Flb::write_record() {

@@ -92,6 +92,7 @@ Status FlbRegistry::unlink(lu_handler* handler, lu_flb* handle) {
     for (usize i = 0; i < links_.size(); i++) {
         if (links_[i].handler != handler || links_[i].flb->handle() != handle)
             continue;
+        load_incoming(*links_[i].flb);
         if (links_[i].flb->busy())
             return err(errc::kBusy);
         remove_link(i);

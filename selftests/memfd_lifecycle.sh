@@ -20,6 +20,9 @@ stage_1() {
 }
 
 stage_2() {
+	# Before the module loads: it starts restoring memfds right away.
+	kib=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 	lu_load || bail "no /dev/liveupdate"
-	memfd-lifecycle --stage 2 || not_ok "memfd-lifecycle --stage 2 exited $?"
+	memfd-lifecycle --stage 2 --memtotal-kib "$kib" ||
+		not_ok "memfd-lifecycle --stage 2 exited $?"
 }

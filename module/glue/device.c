@@ -30,6 +30,7 @@
 #include <linux/uaccess.h>
 
 #include "../../uapi/linux/liveupdate.h"
+#include "../handlers/memfd.h"
 #include "lu_glue.h"
 #include "lu_module.h"
 
@@ -309,7 +310,8 @@ static int lu_mod_status(struct file *file, struct lu_ucmd *ucmd)
 	arg->outgoing_files = status.outgoing_files;
 	arg->incoming_sessions = status.incoming_sessions;
 	arg->incoming_files = status.incoming_files;
-	arg->metadata_bytes = status.metadata_bytes;
+	/* The core's records, and what the built-in memfd handler adds. */
+	arg->metadata_bytes = status.metadata_bytes + lu_memfd_metadata_bytes();
 	arg->first_error = status.first_error;
 	arg->failed_token = status.failed_token;
 	memcpy(arg->failed_session, status.failed_session,

@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/reboot.h>
+#include <linux/string.h>
 
 #include "../handlers/memfd.h"
 #include "lu_glue.h"
@@ -55,6 +56,15 @@ static bool lu_device_taken(void)
 	return false;
 }
 
+/* A sealed, valid handover from the previous kernel (see lu_glue.h). */
+static bool lu_handover_accepted(void)
+{
+	char status[16];
+
+	lu_core_handover_status(lu_core, status, sizeof(status));
+	return !strcmp(status, "accepted");
+}
+
 static int __init lu_init(void)
 {
 	int err;
@@ -72,7 +82,7 @@ static int __init lu_init(void)
 	if (err)
 		return err;
 
-	err = lu_memfd_register();
+	err = lu_memfd_register(lu_handover_accepted());
 	if (err)
 		goto err_core;
 

@@ -6,9 +6,11 @@
  * every byte of [0, size), the size, the file position, the seals as
  * F_GET_SEALS shows them, the permission bits (0666 for MFD_NOEXEC_SEAL,
  * 0777 otherwise, or whatever fchmod() made of them), read-only-ness (an fd
- * reopened O_RDONLY through /proc/self/fd comes back read-only) and the name
- * ("memfd:NAME" in /proc/PID/fd). Not kept: FD_CLOEXEC (the new fd is
- * installed by the session), owner, timestamps, other status flags.
+ * reopened O_RDONLY through /proc/self/fd comes back read-only), the name
+ * ("memfd:NAME" in /proc/PID/fd) and the folios themselves: the very pages
+ * of the old kernel, large folios (shmem THP) still large. Not kept:
+ * FD_CLOEXEC (the new fd is installed by the session), owner, timestamps,
+ * other status flags. Folios that hold only zeros come back as holes.
  *
  * Preserve (old kernel). Under the inode lock, the mapping is frozen
  * (shmem_freeze(): ftruncate and fallocate fail with EPERM from now on,
@@ -18,107 +20,143 @@
  * the machine's memory is refused up front with E2BIG; any other size is
  * fine, the table has no cap.) The pins also mean that, as with the
  * in-kernel LUO, F_SEAL_WRITE cannot be added while the file is preserved
- * (EBUSY from memfd_wait_for_pins()). Each folio is handed to KHO as
- * it is (a large folio stays large) and recorded in a table that KHO
- * preserves as vmalloc memory. Fallocated folios that were never written
- * (not uptodate) are zeroed now, because a write after preserve would make
- * them uptodate behind our back.
+ * (EBUSY from memfd_wait_for_pins()). Each folio is handed to KHO as it is
+ * and recorded in a table that KHO preserves as vmalloc memory. Fallocated
+ * folios that were never written (not uptodate) are zeroed now, because a
+ * write after preserve would make them uptodate behind our back.
  *
  * The handover format (all fields native-endian, this is one machine):
  *
- *   descriptor, one page from kho_alloc_preserve(); its physical address is
- *   the u64 handle the session hands over (args->serialized_data):
- *     magic "LUMF", version 1, desc_size, crc (CRC-32C of the descriptor
- *     with crc = 0), flags (WRITABLE), size, pos, seals, mode (i_mode &
- *     07777), nr_folios, table_crc (CRC-32C of the table), entry_size,
- *     name_len, the table's struct kho_vmalloc, name (NUL-terminated)
- *   table, nr_folios entries of { pgoff, phys, order, flags }, sorted by
- *     pgoff, non-overlapping, each folio naturally aligned in the file and
- *     in physical memory.
+ *   root, one page published as the KHO subtree "liveupdate-memfd": magic
+ *     "LUMR", version, the first and last descriptor of the list of every
+ *     preserved memfd, and their count (so that the next kernel can start
+ *     restoring them before anyone asks, see "Restore" below);
+ *   descriptor, one page from kho_alloc_preserve() per memfd; its physical
+ *     address is the u64 handle the session hands over
+ *     (args->serialized_data): magic "LUMF", version 2, desc_size, crc
+ *     (CRC-32C of the descriptor's fields with crc = 0), flags (WRITABLE,
+ *     INLINE), size, pos, seals, mode (i_mode & 07777), nr_runs, table_crc
+ *     (CRC-32C of the table), entry_size, name_len, prev and next (the
+ *     neighbours in the list), the table's struct kho_vmalloc, name
+ *     (NUL-terminated); a table of up to LU_MEMFD_INLINE_RUNS entries
+ *     (INLINE) follows in the rest of the page instead;
+ *   table, nr_runs 8-byte entries, each a run of folios of one order that
+ *     are contiguous both in the file and in physical memory: bits 0-39 the
+ *     first folio's PFN, 40-44 the order, 45-63 the number of folios - 1.
+ *     Runs cover the file from page 0 on, in order, without gaps (preserve
+ *     fills the holes), so a run's file offset is implied. A 1 GiB memfd of
+ *     4 KiB pages needs at most 2 MiB of table (the in-kernel LUO's 16-byte
+ *     entries: 4 MiB); pages the allocator handed out in order, and large
+ *     folios, need much less.
  *
  * Freeze rewrites pos (and the crc): it may have moved since preserve.
  *
- * Retrieve (new kernel). The descriptor is restored and checked (magic,
- * version, size of the record, crc, every field's range) before anything
- * it points to is touched; then the table is restored and checked the same
- * way (crc, ordering, alignment, bounds). A bad record fails with EINVAL and
- * leaves whatever it refers to alone: memory we cannot trust stays
- * reserved. Each preserved folio is then restored, its data copied into a
- * fresh shmem file and the folio freed at once, so the copy never needs
- * more than one extra folio of memory beyond the file itself.
+ * Restore (new kernel). Every descriptor is checked in place (magic,
+ * version, size of the record, crc, every field's range) before it is
+ * restored from KHO or anything it points to is touched; then the table is
+ * restored and checked the same way (crc, alignment, coverage). A bad
+ * record fails with EINVAL and leaves whatever it refers to alone: memory
+ * we cannot trust stays reserved.
  *
- * How the way in works and what it costs. The new file is a plain
- * shmem_file_setup() file whose folios shmem allocates and accounts itself.
- * Each page goes in the way write() puts it there: shmem_get_folio(SGP_WRITE)
- * gives a locked folio that is not zeroed when new, the page is copied in
- * through kmap_local_folio(), the parts of the folio no data went to are
- * zeroed, and the folio is marked uptodate and dirty (so reclaim never drops
- * it). Pages that are all zeros are not copied: they stay holes, so a sparse
- * memfd comes back sparse (the preserve side had to fill its holes).
- * Splicing the preserved folios in directly (what mm/memfd_luo.c does)
- * would avoid the copy but means redoing shmem's private bookkeeping
- * (shmem_add_to_page_cache(), inode and superblock block counts, VM
- * accounting), none of which is exported; the copy is the safe way.
+ * The preserved folios go into a fresh shmem file without copying their
+ * data. shmem_add_to_page_cache(), which the in-kernel LUO uses, is not
+ * exported, and filemap_add_folio() refuses swap-backed folios; what is
+ * exported is the page-cache swap that FUSE's splice uses,
+ * replace_page_cache_folio(). So for each folio, shmem first allocates a
+ * placeholder of the same size at the same index the way write() would
+ * (shmem_get_folio(SGP_WRITE): no zeroing), which does all of shmem's own
+ * bookkeeping (inode and superblock block counts, VM commitment, memcg
+ * charge, NR_SHMEM and THP counters, the LRU); replace_page_cache_folio()
+ * then puts the preserved folio in its place, moving the memcg charge and
+ * the NR_FILE_PAGES/NR_SHMEM counts over, and the placeholder is freed
+ * untouched. The page cache holds one reference per page of a folio, and
+ * replace_page_cache_folio() (written for order-0 folios) moves only one:
+ * the other nr - 1 are moved here. A file that had large folios is created
+ * on a private tmpfs mount with huge=within_size (as DRM does for its
+ * objects), so that shmem hands out large placeholders; where a placeholder
+ * does not match the preserved folio (no large page free, an unaligned
+ * folio), the data is copied into it instead, page by page. A folio that
+ * holds only zeros is freed and its range left a hole, so a sparse memfd
+ * comes back sparse (the preserve side had to fill its holes).
  *
- * Measured in the 2-core TCG guest (QEMU -accel tcg -cpu max, 2 GiB), one
- * memfd full of data, order-0 folios (the kernel log has one line per
- * retrieve with the figures):
- *   512 MiB: copy 0.94 s (~540 MiB/s); 1 GiB: 1.4 s (~730 MiB/s)
- *   the first version, shmem_read_folio_gfp() (which zeroes each new
- *   folio before the copy overwrites it): 1.7 s and 5.7 s (~300, ~180 MiB/s)
- *   the in-kernel LUO's zero-copy retrieve of the same files: 0.27 s, 0.57 s
- *   preserve (pin + KHO bookkeeping): 0.2 s for either size
- *   an all-zero page costs a scan only (~125 MiB/s of zeros under TCG).
- * TCG timings vary by +-30% with the host's load.
+ * When the module loads in the new kernel after an accepted handover, it
+ * starts restoring every memfd of the list at once, in preservation order,
+ * on an unbound workqueue (one worker per CPU): RETRIEVE_FD then hands over
+ * a file that is ready, waits for one that is being restored, or restores a
+ * file no worker started yet itself. The workers' timings are in debugfs
+ * (liveupdate_memfd: each file of 1 MiB or more, when it was queued,
+ * started and ready, in microseconds since the module loaded).
  *
- * Finish frees everything a never-retrieved file's record refers to. A
- * retrieve that ran, successful or not, has already freed everything
- * (LUO never calls retrieve twice for one file), so there is nothing left.
+ * Finish frees everything a never-retrieved file's record refers to (a
+ * file a worker restored is simply dropped). A retrieve that ran,
+ * successful or not, has already freed everything (LUO never calls retrieve
+ * twice for one file), so there is nothing left.
  *
  * Locking: preserve and unpreserve hold the inode lock while they freeze or
- * thaw the mapping and pin or unpin folios, as shmem_freeze() requires.
- * Freeze only writes to the descriptor; the session core serializes the
- * calls for one file.
+ * thaw the mapping and pin or unpin folios, as shmem_freeze() requires, and
+ * lu_memfd_list_lock (inside the inode lock) while they link or unlink the
+ * descriptor. Freeze only writes to the descriptor; the session core
+ * serializes the calls for one file. In the new kernel lu_memfd_pf_lock
+ * guards the restore list and each entry's state; it is never held while a
+ * file is built.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": memfd: " fmt
 
+#include <linux/atomic.h>
+#include <linux/bitfield.h>
+#include <linux/completion.h>
 #include <linux/crc32.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/hashtable.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/kexec_handover.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swap.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "liveupdate.h"
 #include "memfd.h"
 
 #define LU_MEMFD_COMPATIBLE "memfd-v1"
+#define LU_MEMFD_SUBTREE "liveupdate-memfd"
 
 #define LU_MEMFD_MAGIC 0x464d554c /* "LUMF" in memory order */
-#define LU_MEMFD_VERSION 1
+#define LU_MEMFD_VERSION 2
+#define LU_MEMFD_ROOT_MAGIC 0x524d554c /* "LUMR" */
+#define LU_MEMFD_ROOT_VERSION 1
 
 /* lu_memfd_desc.flags */
 #define LU_MEMFD_WRITABLE BIT(0) /* the preserved file had FMODE_WRITE */
-#define LU_MEMFD_DESC_FLAGS LU_MEMFD_WRITABLE
+#define LU_MEMFD_INLINE BIT(1) /* the table is in the descriptor's page */
+#define LU_MEMFD_DESC_FLAGS (LU_MEMFD_WRITABLE | LU_MEMFD_INLINE)
 
-/* lu_memfd_folio.flags */
-#define LU_MEMFD_FOLIO_ZEROED BIT(0) /* was not uptodate; zeroed at preserve */
-#define LU_MEMFD_FOLIO_FLAGS LU_MEMFD_FOLIO_ZEROED
+/* A table entry: a run of folios, see the format above. */
+#define LU_MEMFD_RUN_PFN GENMASK_ULL(39, 0)
+#define LU_MEMFD_RUN_ORDER GENMASK_ULL(44, 40)
+#define LU_MEMFD_RUN_COUNT GENMASK_ULL(63, 45)
+#define LU_MEMFD_RUN_MAX ((u32)FIELD_MAX(LU_MEMFD_RUN_COUNT) + 1)
 
 /* Every seal 7.3 knows; anything else is refused rather than dropped. */
 #define LU_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
@@ -127,20 +165,8 @@
 /* Folios pinned per memfd_pin_folios() call (a page of pointers). */
 #define LU_MEMFD_PIN_BATCH (PAGE_SIZE / sizeof(struct folio *))
 
-/**
- * struct lu_memfd_folio - one preserved folio (an entry of the table).
- * @pgoff: index of the folio's first page in the file.
- * @phys:  physical address of the folio.
- * @order: folio order, as KHO preserved it.
- * @flags: LU_MEMFD_FOLIO_*.
- */
-struct lu_memfd_folio {
-	u64 pgoff;
-	u64 phys;
-	u32 order;
-	u32 flags;
-};
-static_assert(sizeof(struct lu_memfd_folio) == 24);
+/* Restores of at least this size are logged and listed in debugfs. */
+#define LU_MEMFD_REPORT_SIZE BIT_ULL(20)
 
 /**
  * struct lu_memfd_desc - the handover record of one memfd.
@@ -148,16 +174,19 @@ static_assert(sizeof(struct lu_memfd_folio) == 24);
  * @version:    LU_MEMFD_VERSION; any other version is refused.
  * @desc_size:  sizeof(struct lu_memfd_desc) of the writer.
  * @crc:        CRC-32C of the whole record, computed with @crc = 0.
- * @flags:      LU_MEMFD_WRITABLE.
+ * @flags:      LU_MEMFD_WRITABLE, LU_MEMFD_INLINE.
  * @size:       i_size in bytes.
  * @pos:        f_pos at freeze (at preserve until then).
  * @seals:      the seals, as F_GET_SEALS returns them.
  * @mode:       i_mode & 07777.
- * @nr_folios:  entries in the table; 0 (and no table) for an empty file.
- * @table_crc:  CRC-32C of the @nr_folios entries.
- * @entry_size: sizeof(struct lu_memfd_folio) of the writer.
+ * @nr_runs:    entries in the table; 0 (and no table) for an empty file.
+ * @table_crc:  CRC-32C of the @nr_runs entries.
+ * @entry_size: size of a table entry of the writer (8).
  * @name_len:   strlen(@name).
- * @table:      KHO's descriptor of the vmalloc'ed table.
+ * @prev:       physical address of the previous descriptor in the list of
+ *              preserved memfds, 0 for the first.
+ * @next:       the next one, 0 for the last.
+ * @table:      KHO's descriptor of the vmalloc'ed table (zero if INLINE).
  * @name:       the dentry name ("memfd:NAME"), NUL-terminated.
  */
 struct lu_memfd_desc {
@@ -170,26 +199,76 @@ struct lu_memfd_desc {
 	u64 pos;
 	u32 seals;
 	u32 mode;
-	u64 nr_folios;
+	u64 nr_runs;
 	u32 table_crc;
 	u16 entry_size;
 	u16 name_len;
+	u64 prev;
+	u64 next;
 	struct kho_vmalloc table;
 	char name[NAME_MAX + 1];
 };
-static_assert(offsetof(struct lu_memfd_desc, table) == 56);
-static_assert(sizeof(struct lu_memfd_desc) == 72 + NAME_MAX + 1);
-static_assert(sizeof(struct lu_memfd_desc) <= PAGE_SIZE);
+static_assert(offsetof(struct lu_memfd_desc, table) == 72);
+static_assert(sizeof(struct lu_memfd_desc) == 88 + NAME_MAX + 1);
+static_assert(sizeof(struct lu_memfd_desc) % sizeof(u64) == 0);
+
+/* Runs that fit in the descriptor's page after the descriptor. */
+#define LU_MEMFD_INLINE_RUNS \
+	((PAGE_SIZE - sizeof(struct lu_memfd_desc)) / sizeof(u64))
+static_assert(LU_MEMFD_INLINE_RUNS >= 64);
+
+static u64 *lu_memfd_inline_runs(struct lu_memfd_desc *desc)
+{
+	return (u64 *)(desc + 1);
+}
+
+/**
+ * struct lu_memfd_root - the list of preserved memfds, for the next kernel.
+ * @magic:   LU_MEMFD_ROOT_MAGIC.
+ * @version: LU_MEMFD_ROOT_VERSION.
+ * @adopted: set by the next kernel when it took the list (not in @crc), so
+ *           that a reload of the module in that kernel does not take it
+ *           again.
+ * @crc:     CRC-32C of the record with @crc = 0 and @adopted = 0.
+ * @head:    physical address of the first descriptor, 0 if none.
+ * @tail:    the last one.
+ * @count:   descriptors in the list.
+ */
+struct lu_memfd_root {
+	u32 magic;
+	u16 version;
+	u16 adopted;
+	u32 crc;
+	u32 reserved;
+	u64 head;
+	u64 tail;
+	u64 count;
+};
+static_assert(sizeof(struct lu_memfd_root) == 40);
 
 /**
  * struct lu_memfd_state - what preserve leaves in args->private_data.
  * @desc:  the descriptor (KHO-preserved page).
- * @table: the table (KHO-preserved vmalloc), NULL for an empty file.
+ * @table: the table (KHO-preserved vmalloc, or in the descriptor's page
+ *         when the descriptor is INLINE), NULL for an empty file.
+ * @meta:  bytes of preserved memory the two take (lu_memfd_meta_bytes).
  */
 struct lu_memfd_state {
 	struct lu_memfd_desc *desc;
-	struct lu_memfd_folio *table;
+	u64 *table;
+	u64 meta;
 };
+
+/* The outgoing list and its root; the root is published at register. */
+static DEFINE_MUTEX(lu_memfd_list_lock);
+static struct lu_memfd_root *lu_memfd_root;
+
+/* Handover metadata of every preserved memfd (lu_memfd_metadata_bytes()). */
+static atomic64_t lu_memfd_meta_bytes = ATOMIC64_INIT(0);
+
+/* tmpfs with huge=within_size, for files that had large folios. */
+static DEFINE_MUTEX(lu_memfd_mnt_lock);
+static struct vfsmount *lu_memfd_huge_mnt;
 
 static u32 lu_memfd_crc(const void *data, size_t len)
 {
@@ -207,6 +286,50 @@ static u32 lu_memfd_desc_crc(struct lu_memfd_desc *desc)
 	return crc;
 }
 
+static u32 lu_memfd_root_crc(const struct lu_memfd_root *root)
+{
+	struct lu_memfd_root copy = *root;
+
+	copy.crc = 0;
+	copy.adopted = 0;
+	return lu_memfd_crc(&copy, sizeof(copy));
+}
+
+static u64 lu_memfd_run(unsigned long pfn, unsigned int order, u32 count)
+{
+	return FIELD_PREP(LU_MEMFD_RUN_PFN, pfn) |
+	       FIELD_PREP(LU_MEMFD_RUN_ORDER, order) |
+	       FIELD_PREP(LU_MEMFD_RUN_COUNT, count - 1);
+}
+
+static unsigned long lu_memfd_run_pfn(u64 run)
+{
+	return FIELD_GET(LU_MEMFD_RUN_PFN, run);
+}
+
+static unsigned int lu_memfd_run_order(u64 run)
+{
+	return FIELD_GET(LU_MEMFD_RUN_ORDER, run);
+}
+
+static u32 lu_memfd_run_count(u64 run)
+{
+	return FIELD_GET(LU_MEMFD_RUN_COUNT, run) + 1;
+}
+
+/* Preserved bytes of a table of @nr entries: its pages and KHO's chunks. */
+static u64 lu_memfd_table_bytes(u64 nr)
+{
+	u64 pages = DIV_ROUND_UP(nr * sizeof(u64), PAGE_SIZE);
+
+	return nr ? (pages + DIV_ROUND_UP(pages, KHO_VMALLOC_SIZE)) * PAGE_SIZE : 0;
+}
+
+u64 lu_memfd_metadata_bytes(void)
+{
+	return atomic64_read(&lu_memfd_meta_bytes);
+}
+
 static bool lu_memfd_can_preserve(struct liveupdate_file_handler *handler,
 				  struct file *file)
 {
@@ -219,17 +342,24 @@ static unsigned long lu_memfd_get_id(struct file *file)
 	return (unsigned long)file_inode(file);
 }
 
-/* Unpreserve and unpin the first @nr folios of @table. */
-static void lu_memfd_release_folios(const struct lu_memfd_folio *table,
-				    u64 nr)
+/* ---- the old kernel ------------------------------------------------------ */
+
+/* Unpreserve and unpin every folio of the first @nr runs of @table. */
+static void lu_memfd_release_folios(const u64 *table, u64 nr)
 {
 	u64 i;
+	u32 j;
 
 	for (i = 0; i < nr; i++) {
-		struct folio *folio = pfn_folio(PHYS_PFN(table[i].phys));
+		unsigned long pfn = lu_memfd_run_pfn(table[i]);
+		unsigned int order = lu_memfd_run_order(table[i]);
 
-		kho_unpreserve_folio(folio);
-		unpin_folio(folio);
+		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
+			struct folio *folio = pfn_folio(pfn + ((unsigned long)j << order));
+
+			kho_unpreserve_folio(folio);
+			unpin_folio(folio);
+		}
 	}
 }
 
@@ -238,36 +368,52 @@ static void lu_memfd_release_folios(const struct lu_memfd_folio *table,
  * reserved but nobody wrote is not uptodate and holds garbage. Zero it
  * now: once uptodate, a later write cannot change its state behind us.
  */
-static u32 lu_memfd_prepare_folio(struct folio *folio)
+static void lu_memfd_prepare_folio(struct folio *folio)
 {
-	u32 flags = 0;
-
 	folio_lock(folio);
 	if (!folio_test_uptodate(folio)) {
 		folio_zero_range(folio, 0, folio_size(folio));
 		flush_dcache_folio(folio);
 		folio_mark_uptodate(folio);
-		flags |= LU_MEMFD_FOLIO_ZEROED;
 	}
 	folio_unlock(folio);
-	return flags;
+}
+
+/* Append @folio to the run table: extend the last run or start one. */
+static void lu_memfd_add_run(u64 *table, u64 *nr, struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio);
+	unsigned int order = folio_order(folio);
+
+	if (*nr) {
+		u64 last = table[*nr - 1];
+		u32 count = lu_memfd_run_count(last);
+
+		if (lu_memfd_run_order(last) == order && count < LU_MEMFD_RUN_MAX &&
+		    lu_memfd_run_pfn(last) + ((unsigned long)count << order) == pfn) {
+			table[*nr - 1] = lu_memfd_run(lu_memfd_run_pfn(last), order,
+						      count + 1);
+			return;
+		}
+	}
+	table[(*nr)++] = lu_memfd_run(pfn, order, 1);
 }
 
 /*
  * Pin and KHO-preserve every folio of [0, @size) of @file, in batches, and
- * record them in a vmalloc'ed table sized for the worst case (one order-0
- * folio per page), then trimmed to what was used.
+ * record them as runs in a vmalloc'ed table sized for the worst case (one
+ * run per page), then trimmed to what was used.
  *
  * Called with the inode locked and the mapping frozen. On success the table
  * and its length are returned through @tablep and @nrp (the table itself is
  * not yet KHO-preserved); on failure nothing is left pinned or preserved.
  */
-static int lu_memfd_pin_folios(struct file *file, loff_t size,
-			       struct lu_memfd_folio **tablep, u64 *nrp)
+static int lu_memfd_pin_folios(struct file *file, loff_t size, u64 **tablep,
+			       u64 *nrp)
 {
 	pgoff_t nr_pages = DIV_ROUND_UP(size, PAGE_SIZE);
-	struct lu_memfd_folio *table, *trimmed;
 	struct folio **batch;
+	u64 *table, *trimmed;
 	loff_t pos = 0;
 	u64 nr = 0;
 	int err = 0;
@@ -297,28 +443,25 @@ static int lu_memfd_pin_folios(struct file *file, loff_t size,
 		}
 		for (i = 0; i < got; i++) {
 			struct folio *folio = batch[i];
-			struct lu_memfd_folio *e = &table[nr];
 
 			/*
 			 * With the mapping frozen and every folio so far
 			 * pinned, the next folio starts where the last one
 			 * ended; anything else means the mapping changed
-			 * under us.
+			 * under us. The runs rely on it: offsets are implied.
 			 */
-			if (folio->index != pos >> PAGE_SHIFT || nr == nr_pages)
+			if (folio->index != pos >> PAGE_SHIFT ||
+			    folio_order(folio) > MAX_PAGECACHE_ORDER)
 				err = -EBUSY;
 			if (!err) {
-				e->flags = lu_memfd_prepare_folio(folio);
+				lu_memfd_prepare_folio(folio);
 				err = kho_preserve_folio(folio);
 			}
 			if (err) {
 				unpin_folios(&batch[i], got - i);
 				goto err_release;
 			}
-			e->pgoff = folio->index;
-			e->phys = PFN_PHYS(folio_pfn(folio));
-			e->order = folio_order(folio);
-			nr++;
+			lu_memfd_add_run(table, &nr, folio);
 			pos = folio_pos(folio) + folio_size(folio);
 		}
 		cond_resched();
@@ -360,14 +503,71 @@ static void lu_memfd_record_name(struct lu_memfd_desc *desc, struct file *file)
 	release_dentry_name_snapshot(&snap);
 }
 
+static struct lu_memfd_desc *lu_memfd_desc_at(u64 phys)
+{
+	return phys ? phys_to_virt(phys) : NULL;
+}
+
+static void lu_memfd_root_update(void)
+{
+	lu_memfd_root->crc = lu_memfd_root_crc(lu_memfd_root);
+}
+
+/*
+ * Append @desc to the list of preserved memfds and seal its crc: under the
+ * list lock, since a neighbour's list change rewrites it too.
+ */
+static void lu_memfd_list_add(struct lu_memfd_desc *desc)
+{
+	u64 phys = virt_to_phys(desc);
+	struct lu_memfd_desc *tail;
+
+	guard(mutex)(&lu_memfd_list_lock);
+	tail = lu_memfd_desc_at(lu_memfd_root->tail);
+	desc->prev = lu_memfd_root->tail;
+	desc->next = 0;
+	if (tail) {
+		tail->next = phys;
+		tail->crc = lu_memfd_desc_crc(tail);
+	} else {
+		lu_memfd_root->head = phys;
+	}
+	lu_memfd_root->tail = phys;
+	lu_memfd_root->count++;
+	lu_memfd_root_update();
+	desc->crc = lu_memfd_desc_crc(desc);
+}
+
+static void lu_memfd_list_del(struct lu_memfd_desc *desc)
+{
+	struct lu_memfd_desc *prev = lu_memfd_desc_at(desc->prev);
+	struct lu_memfd_desc *next = lu_memfd_desc_at(desc->next);
+
+	guard(mutex)(&lu_memfd_list_lock);
+	if (prev) {
+		prev->next = desc->next;
+		prev->crc = lu_memfd_desc_crc(prev);
+	} else {
+		lu_memfd_root->head = desc->next;
+	}
+	if (next) {
+		next->prev = desc->prev;
+		next->crc = lu_memfd_desc_crc(next);
+	} else {
+		lu_memfd_root->tail = desc->prev;
+	}
+	lu_memfd_root->count--;
+	lu_memfd_root_update();
+}
+
 static int lu_memfd_preserve(struct liveupdate_file_op_args *args)
 {
 	struct file *file = args->file;
 	struct inode *inode = file_inode(file);
-	struct lu_memfd_folio *table = NULL;
 	struct lu_memfd_state *state;
 	struct lu_memfd_desc *desc;
 	unsigned int seals;
+	u64 *table = NULL;
 	u64 nr = 0;
 	loff_t size;
 	int err;
@@ -378,7 +578,8 @@ static int lu_memfd_preserve(struct liveupdate_file_op_args *args)
 	state = kzalloc_obj(*state);
 	if (!state)
 		return -ENOMEM;
-	desc = kho_alloc_preserve(sizeof(*desc));
+	/* A whole page: a small table goes after the descriptor. */
+	desc = kho_alloc_preserve(PAGE_SIZE);
 	if (IS_ERR(desc)) {
 		err = PTR_ERR(desc);
 		goto err_state;
@@ -410,28 +611,38 @@ static int lu_memfd_preserve(struct liveupdate_file_op_args *args)
 		err = lu_memfd_pin_folios(file, size, &table, &nr);
 		if (err)
 			goto err_thaw;
-		err = kho_preserve_vmalloc(table, &desc->table);
-		if (err)
-			goto err_folios;
+		if (nr <= LU_MEMFD_INLINE_RUNS) {
+			memcpy(lu_memfd_inline_runs(desc), table, nr * sizeof(*table));
+			vfree(table);
+			table = lu_memfd_inline_runs(desc);
+			desc->flags |= LU_MEMFD_INLINE;
+		} else {
+			err = kho_preserve_vmalloc(table, &desc->table);
+			if (err)
+				goto err_folios;
+		}
 	}
 
 	desc->magic = LU_MEMFD_MAGIC;
 	desc->version = LU_MEMFD_VERSION;
 	desc->desc_size = sizeof(*desc);
-	desc->flags = (file->f_mode & FMODE_WRITE) ? LU_MEMFD_WRITABLE : 0;
+	desc->flags |= (file->f_mode & FMODE_WRITE) ? LU_MEMFD_WRITABLE : 0;
 	desc->size = size;
 	desc->pos = file->f_pos;
 	desc->seals = seals;
 	desc->mode = inode->i_mode & S_IALLUGO;
-	desc->nr_folios = nr;
+	desc->nr_runs = nr;
 	desc->table_crc = nr ? lu_memfd_crc(table, nr * sizeof(*table)) : 0;
 	desc->entry_size = sizeof(*table);
 	lu_memfd_record_name(desc, file);
-	desc->crc = lu_memfd_desc_crc(desc);
+	lu_memfd_list_add(desc);
 	inode_unlock(inode);
 
 	state->desc = desc;
 	state->table = table;
+	state->meta = PAGE_SIZE +
+		      (desc->flags & LU_MEMFD_INLINE ? 0 : lu_memfd_table_bytes(nr));
+	atomic64_add(state->meta, &lu_memfd_meta_bytes);
 	args->private_data = state;
 	args->serialized_data = virt_to_phys(desc);
 	return 0;
@@ -460,15 +671,17 @@ static void lu_memfd_unpreserve(struct liveupdate_file_op_args *args)
 	desc = state->desc;
 
 	inode_lock(inode);
-	lu_memfd_release_folios(state->table, desc->nr_folios);
+	lu_memfd_list_del(desc);
+	lu_memfd_release_folios(state->table, desc->nr_runs);
 	shmem_freeze(inode, false);
 	inode_unlock(inode);
 
-	if (state->table) {
+	if (state->table && !(desc->flags & LU_MEMFD_INLINE)) {
 		kho_unpreserve_vmalloc(&desc->table);
 		vfree(state->table);
 	}
 	kho_unpreserve_free(desc);
+	atomic64_sub(state->meta, &lu_memfd_meta_bytes);
 	kfree(state);
 	args->private_data = NULL;
 }
@@ -479,6 +692,8 @@ static int lu_memfd_freeze(struct liveupdate_file_op_args *args)
 
 	if (WARN_ON_ONCE(!state))
 		return -EINVAL;
+	/* Under the list lock: a neighbour's unpreserve rewrites our crc too. */
+	guard(mutex)(&lu_memfd_list_lock);
 	state->desc->pos = READ_ONCE(args->file->f_pos);
 	state->desc->crc = lu_memfd_desc_crc(state->desc);
 	return 0;
@@ -489,14 +704,14 @@ static void lu_memfd_unfreeze(struct liveupdate_file_op_args *args)
 	/* Freeze only refreshed the position; nothing to undo. */
 }
 
-/* ---- the new kernel ------------------------------------------------------ */
+/* ---- the new kernel: records --------------------------------------------- */
 
 static void lu_memfd_desc_free(struct lu_memfd_desc *desc)
 {
 	folio_put(virt_to_folio(desc));
 }
 
-/* Every field of a restored descriptor, before any of them is used. */
+/* Every field of a descriptor, before any of them is used. */
 static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 {
 	u64 table_bytes;
@@ -506,8 +721,7 @@ static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 		return false;
 	}
 	if (desc->version != LU_MEMFD_VERSION ||
-	    desc->desc_size != sizeof(*desc) ||
-	    desc->entry_size != sizeof(struct lu_memfd_folio)) {
+	    desc->desc_size != sizeof(*desc) || desc->entry_size != sizeof(u64)) {
 		pr_err("descriptor version %u (size %u, entry %u) is not ours (%u)\n",
 		       desc->version, desc->desc_size, desc->entry_size,
 		       LU_MEMFD_VERSION);
@@ -519,15 +733,23 @@ static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 	}
 	if (desc->flags & ~LU_MEMFD_DESC_FLAGS || desc->mode & ~S_IALLUGO ||
 	    desc->size > MAX_LFS_FILESIZE || desc->pos > MAX_LFS_FILESIZE ||
-	    desc->nr_folios > DIV_ROUND_UP_ULL(desc->size, PAGE_SIZE) ||
+	    desc->nr_runs > DIV_ROUND_UP_ULL(desc->size, PAGE_SIZE) ||
 	    desc->name_len > NAME_MAX || desc->name[desc->name_len] ||
-	    strlen(desc->name) != desc->name_len) {
+	    strlen(desc->name) != desc->name_len ||
+	    !PAGE_ALIGNED(desc->prev) || !PAGE_ALIGNED(desc->next)) {
 		pr_err("descriptor fields out of range\n");
 		return false;
 	}
-	if (!desc->nr_folios)
+	if (!desc->nr_runs)
+		return !desc->size;
+	if (desc->flags & LU_MEMFD_INLINE) {
+		if (desc->nr_runs > LU_MEMFD_INLINE_RUNS || desc->table.first.phys) {
+			pr_err("descriptor's inline table does not fit\n");
+			return false;
+		}
 		return true;
-	if (check_mul_overflow(desc->nr_folios, (u64)desc->entry_size,
+	}
+	if (check_mul_overflow(desc->nr_runs, (u64)desc->entry_size,
 			       &table_bytes) ||
 	    desc->table.order ||
 	    (u64)desc->table.total_pages << PAGE_SHIFT < table_bytes ||
@@ -539,91 +761,109 @@ static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 }
 
 /*
- * Restore the descriptor at @phys and check it. Return: the descriptor
+ * The descriptor at @phys, checked where the previous kernel left it,
+ * before KHO is asked to restore its page (restoring memory that was not
+ * preserved is a kernel warning). Return: the restored, checked descriptor
  * (free with lu_memfd_desc_free()), or ERR_PTR(-EINVAL).
  */
 static struct lu_memfd_desc *lu_memfd_desc_restore(u64 phys)
 {
-	struct lu_memfd_desc *desc;
 	struct folio *folio;
 
-	if (!phys || !PAGE_ALIGNED(phys)) {
+	if (!phys || !PAGE_ALIGNED(phys) || !pfn_to_online_page(PHYS_PFN(phys))) {
 		pr_err("bad descriptor address %#llx\n", phys);
 		return ERR_PTR(-EINVAL);
 	}
+	if (!lu_memfd_desc_valid(phys_to_virt(phys)))
+		return ERR_PTR(-EINVAL);
 	folio = kho_restore_folio(phys);
 	if (!folio) {
 		pr_err("descriptor at %#llx was not preserved\n", phys);
 		return ERR_PTR(-EINVAL);
 	}
-	desc = folio_address(folio);
-	if (folio_size(folio) < sizeof(*desc) || !lu_memfd_desc_valid(desc)) {
-		folio_put(folio);
-		return ERR_PTR(-EINVAL);
-	}
-	return desc;
+	return folio_address(folio);
 }
 
-/* Ordering, alignment and bounds of every entry of a restored table. */
+/* Alignment and coverage of every run of a restored table. */
 static bool lu_memfd_table_valid(const struct lu_memfd_desc *desc,
-				 const struct lu_memfd_folio *table)
+				 const u64 *table)
 {
 	u64 nr_pages = DIV_ROUND_UP_ULL(desc->size, PAGE_SIZE);
 	u64 next = 0, i;
 
-	if (lu_memfd_crc(table, desc->nr_folios * sizeof(*table)) !=
+	if (lu_memfd_crc(table, desc->nr_runs * sizeof(*table)) !=
 	    desc->table_crc) {
 		pr_err("folio table checksum mismatch\n");
 		return false;
 	}
-	for (i = 0; i < desc->nr_folios; i++) {
-		const struct lu_memfd_folio *e = &table[i];
-		u64 pages = 1ULL << min_t(u32, e->order, 63);
+	for (i = 0; i < desc->nr_runs; i++) {
+		unsigned int order = lu_memfd_run_order(table[i]);
+		unsigned long pfn = lu_memfd_run_pfn(table[i]);
+		u64 pages = lu_memfd_run_count(table[i]) << order;
 
-		if (e->order > MAX_PAGE_ORDER || e->flags & ~LU_MEMFD_FOLIO_FLAGS ||
-		    e->pgoff < next || e->pgoff >= nr_pages ||
-		    !IS_ALIGNED(e->pgoff, pages) ||
-		    !IS_ALIGNED(e->phys, PAGE_SIZE * pages) || !e->phys) {
+		if (order > MAX_PAGECACHE_ORDER || next >= nr_pages || !pfn ||
+		    !IS_ALIGNED(next, 1UL << order) ||
+		    !IS_ALIGNED(pfn, 1UL << order)) {
 			pr_err("folio table entry %llu is invalid\n", i);
 			return false;
 		}
-		next = e->pgoff + pages;
+		next += pages;
+	}
+	if (next < nr_pages) {
+		pr_err("folio table covers %llu of %llu pages\n", next, nr_pages);
+		return false;
 	}
 	return true;
 }
 
-/*
- * Restore and check the table of @desc (which has folios). Return: the
- * table (vfree() it), or ERR_PTR(-EINVAL).
- */
-static struct lu_memfd_folio *lu_memfd_table_restore(struct lu_memfd_desc *desc)
+static void lu_memfd_table_free(struct lu_memfd_desc *desc, u64 *table)
 {
-	struct lu_memfd_folio *table = kho_restore_vmalloc(&desc->table);
+	if (!(desc->flags & LU_MEMFD_INLINE))
+		vfree(table);
+}
 
+/*
+ * Restore and check the table of @desc (which has runs). Return: the table
+ * (free with lu_memfd_table_free()), or ERR_PTR(-EINVAL).
+ */
+static u64 *lu_memfd_table_restore(struct lu_memfd_desc *desc)
+{
+	u64 *table;
+
+	if (desc->flags & LU_MEMFD_INLINE)
+		table = lu_memfd_inline_runs(desc);
+	else
+		table = kho_restore_vmalloc(&desc->table);
 	if (!table) {
 		pr_err("cannot restore the folio table\n");
 		return ERR_PTR(-EINVAL);
 	}
 	if (!lu_memfd_table_valid(desc, table)) {
-		vfree(table);
+		lu_memfd_table_free(desc, table);
 		return ERR_PTR(-EINVAL);
 	}
 	return table;
 }
 
+/* ---- the new kernel: folios into the new file ---------------------------- */
+
 /**
- * struct lu_memfd_cursor - where the copy writes in the new file.
+ * struct lu_memfd_cursor - where the restore writes in the new file.
  * @inode:  the new file's inode.
- * @folio:  the current destination folio (locked, referenced), or NULL.
+ * @folio:  the current copy destination (locked, referenced), or NULL.
  * @filled: index of the first page of @folio not yet written or zeroed.
  * @fresh:  @folio was not uptodate: every page of it must be written or
  *          zeroed before it is marked uptodate.
+ * @moved:  folios put in the file as they were (no copy).
+ * @copied: pages copied.
+ * @holes:  pages of all-zero folios left as holes.
  */
 struct lu_memfd_cursor {
 	struct inode *inode;
 	struct folio *folio;
 	pgoff_t filled;
 	bool fresh;
+	u64 moved, copied, holes;
 };
 
 static void lu_memfd_zero_pages(struct folio *folio, pgoff_t from, pgoff_t to)
@@ -633,7 +873,7 @@ static void lu_memfd_zero_pages(struct folio *folio, pgoff_t from, pgoff_t to)
 				 (to - from) << PAGE_SHIFT);
 }
 
-/* Done with the destination folio: its data is in, reclaim must keep it. */
+/* Done with the copy destination: its data is in, reclaim must keep it. */
 static void lu_memfd_cursor_put(struct lu_memfd_cursor *c)
 {
 	struct folio *folio = c->folio;
@@ -652,102 +892,171 @@ static void lu_memfd_cursor_put(struct lu_memfd_cursor *c)
 }
 
 /*
- * The address of page @index of the new file, ready to be overwritten.
- * shmem_get_folio(SGP_WRITE) is write()'s way in: it allocates without
- * zeroing, so a fresh folio is zeroed here only where no data goes.
+ * Put @src in the new file in place of @ph, a placeholder that shmem has
+ * just allocated, accounted and inserted for the same pages (see the top of
+ * the file). Both are locked; @src's reference (from KHO) and ours on @ph
+ * are dropped, which frees the placeholder.
  */
-static void *lu_memfd_cursor_map(struct lu_memfd_cursor *c, pgoff_t index)
+static void lu_memfd_move_in(struct folio *ph, struct folio *src)
 {
-	struct folio *folio = c->folio;
-	int err;
+	long nr = folio_nr_pages(src);
 
-	if (!folio || index >= folio_next_index(folio)) {
-		lu_memfd_cursor_put(c);
-		err = shmem_get_folio(c->inode, index,
-				      (loff_t)(index + 1) << PAGE_SHIFT, &folio,
-				      SGP_WRITE);
-		if (err)
-			return ERR_PTR(err);
-		c->folio = folio;
-		c->fresh = !folio_test_uptodate(folio);
-		c->filled = folio->index;
+	__folio_set_swapbacked(src);
+	/* What shmem's own large allocations are (page_rmappable_folio()). */
+	if (nr > 1)
+		folio_set_large_rmappable(src);
+	folio_mark_uptodate(src);
+	replace_page_cache_folio(ph, src);
+	if (nr > 1) {
+		/* The page cache's other nr - 1 references move too. */
+		folio_ref_add(src, nr - 1);
+		folio_put_refs(ph, nr - 1);
 	}
-	if (c->fresh)
-		lu_memfd_zero_pages(folio, c->filled, index);
-	c->filled = index + 1;
-	return kmap_local_folio(folio, (index - folio->index) << PAGE_SHIFT);
+	folio_mark_dirty(src);
+	folio_add_lru(src);
+	folio_unlock(src);
+	folio_put(src);
+	folio_unlock(ph);
+	folio_put(ph);
+}
+
+static bool lu_memfd_page_zero(struct folio *folio, long i)
+{
+	void *p = kmap_local_folio(folio, i * PAGE_SIZE);
+	bool zero = !memchr_inv(p, 0, PAGE_SIZE);
+
+	kunmap_local(p);
+	return zero;
 }
 
 /*
  * Copy the pages of @src (file pages from @first on, below @nr_pages) into
- * the new file at @c; all-zero pages are left as holes. Return: 0 or -errno.
+ * the cursor's folios; all-zero pages are left as holes.
  */
 static int lu_memfd_copy_folio(struct lu_memfd_cursor *c, struct folio *src,
-			       pgoff_t first, pgoff_t nr_pages, u64 *copied)
+			       pgoff_t first, pgoff_t nr_pages)
 {
 	long j;
 
 	for (j = 0; j < folio_nr_pages(src) && first + j < nr_pages; j++) {
-		void *from = kmap_local_folio(src, j * PAGE_SIZE);
-		void *to;
+		pgoff_t index = first + j;
+		void *from, *to;
+		int err;
 
-		if (!memchr_inv(from, 0, PAGE_SIZE)) {
-			kunmap_local(from);
+		if (lu_memfd_page_zero(src, j))
 			continue;
+		if (!c->folio || index >= folio_next_index(c->folio)) {
+			lu_memfd_cursor_put(c);
+			err = shmem_get_folio(c->inode, index,
+					      (loff_t)(index + 1) << PAGE_SHIFT,
+					      &c->folio, SGP_WRITE);
+			if (err)
+				return err;
+			c->fresh = !folio_test_uptodate(c->folio);
+			c->filled = c->folio->index;
 		}
-		to = lu_memfd_cursor_map(c, first + j);
-		if (IS_ERR(to)) {
-			kunmap_local(from);
-			return PTR_ERR(to);
-		}
+		if (c->fresh)
+			lu_memfd_zero_pages(c->folio, c->filled, index);
+		c->filled = index + 1;
+		from = kmap_local_folio(src, j * PAGE_SIZE);
+		to = kmap_local_folio(c->folio, (index - c->folio->index) << PAGE_SHIFT);
 		copy_page(to, from);
 		kunmap_local(to);
 		kunmap_local(from);
-		(*copied)++;
+		c->copied++;
 	}
 	return 0;
 }
 
 /*
- * Restore every folio of @table, copy it into @file (while no error has
- * happened yet) and free it. Every preserved folio is freed, whatever
+ * Put preserved folio @src into the new file at page @index: as it is when
+ * shmem gives a matching placeholder, else by copying. Consumes the
+ * reference to @src. Return: 0 or -errno.
+ */
+static int lu_memfd_place(struct lu_memfd_cursor *c, struct folio *src,
+			  pgoff_t index, pgoff_t nr_pages)
+{
+	long nr = folio_nr_pages(src), j;
+	struct folio *ph;
+	int err;
+
+	for (j = 0; j < nr && lu_memfd_page_zero(src, j); j++)
+		;
+	if (j == nr) {
+		c->holes += nr;
+		err = 0;
+		goto put;
+	}
+	if (!c->folio || index >= folio_next_index(c->folio)) {
+		lu_memfd_cursor_put(c);
+		err = shmem_get_folio(c->inode, index,
+				      (loff_t)(index + nr) << PAGE_SHIFT, &ph,
+				      SGP_WRITE);
+		if (err)
+			goto put;
+		if (ph->index == index && folio_nr_pages(ph) == nr &&
+		    !folio_test_uptodate(ph)) {
+			__folio_set_locked(src);
+			lu_memfd_move_in(ph, src);
+			c->moved++;
+			return 0;
+		}
+		c->folio = ph;
+		c->fresh = !folio_test_uptodate(ph);
+		c->filled = ph->index;
+	}
+	err = lu_memfd_copy_folio(c, src, index, nr_pages);
+put:
+	folio_put(src);
+	return err;
+}
+
+/*
+ * Restore every folio of @table and put it into @file (while no error has
+ * happened yet), or free it. Every preserved folio is consumed, whatever
  * happens. Return: 0 or the first -errno.
  */
-static int lu_memfd_copy_in(struct file *file, const struct lu_memfd_desc *desc,
-			    const struct lu_memfd_folio *table)
+static int lu_memfd_fill(struct file *file, const struct lu_memfd_desc *desc,
+			 const u64 *table)
 {
 	pgoff_t nr_pages = DIV_ROUND_UP_ULL(desc->size, PAGE_SIZE);
 	struct lu_memfd_cursor c = { .inode = file_inode(file) };
-	u64 start = ktime_get_ns(), copied = 0, us, kib, i;
+	u64 start = ktime_get_ns(), us, i;
+	pgoff_t index = 0;
 	int err = 0;
+	u32 j;
 
-	for (i = 0; i < desc->nr_folios; i++) {
-		const struct lu_memfd_folio *e = &table[i];
-		struct folio *src = kho_restore_folio(e->phys);
+	for (i = 0; i < desc->nr_runs; i++) {
+		unsigned int order = lu_memfd_run_order(table[i]);
+		unsigned long pfn = lu_memfd_run_pfn(table[i]);
 
-		if (!src) {
-			pr_err("folio at %#llx was not preserved\n", e->phys);
-			err = err ?: -EINVAL;
-			continue;
+		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
+			phys_addr_t phys = PFN_PHYS(pfn + ((unsigned long)j << order));
+			struct folio *src = kho_restore_folio(phys);
+
+			if (!src) {
+				pr_err("folio at %pa was not preserved\n", &phys);
+				err = err ?: -EINVAL;
+			} else if (folio_order(src) != order) {
+				pr_err("folio at %pa has order %u, recorded %u\n",
+				       &phys, folio_order(src), order);
+				err = err ?: -EINVAL;
+				folio_put(src);
+			} else if (err) {
+				folio_put(src);
+			} else {
+				err = lu_memfd_place(&c, src, index, nr_pages);
+			}
+			index += 1UL << order;
 		}
-		if (folio_order(src) != e->order) {
-			pr_err("folio at %#llx has order %u, recorded %u\n",
-			       e->phys, folio_order(src), e->order);
-			err = err ?: -EINVAL;
-		}
-		if (!err)
-			err = lu_memfd_copy_folio(&c, src, e->pgoff,
-						  nr_pages, &copied);
-		folio_put(src);
 		cond_resched();
 	}
 	lu_memfd_cursor_put(&c);
 
-	us = max(div_u64(ktime_get_ns() - start, NSEC_PER_USEC), 1ULL);
-	kib = copied << (PAGE_SHIFT - 10);
-	pr_info("%s: %llu bytes in %llu folios, %llu pages copied in %llu us (%llu MiB/s)\n",
-		desc->name, desc->size, desc->nr_folios, copied, us,
-		div64_u64(kib * USEC_PER_SEC, us << 10));
+	us = div_u64(ktime_get_ns() - start, NSEC_PER_USEC);
+	if (desc->size >= LU_MEMFD_REPORT_SIZE)
+		pr_info("%s: %llu bytes in %llu us: %llu folios moved, %llu pages copied, %llu left as holes\n",
+			desc->name, desc->size, us, c.moved, c.copied, c.holes);
 	return err;
 }
 
@@ -775,29 +1084,89 @@ static void lu_memfd_set_fmode(struct file *file)
 }
 
 /* Free every preserved folio of @table without looking at its data. */
-static void lu_memfd_discard(const struct lu_memfd_desc *desc,
-			     const struct lu_memfd_folio *table)
+static void lu_memfd_discard(const struct lu_memfd_desc *desc, const u64 *table)
 {
 	u64 i;
+	u32 j;
 
-	for (i = 0; i < desc->nr_folios; i++) {
-		struct folio *folio = kho_restore_folio(table[i].phys);
+	for (i = 0; i < desc->nr_runs; i++) {
+		unsigned int order = lu_memfd_run_order(table[i]);
+		unsigned long pfn = lu_memfd_run_pfn(table[i]);
 
-		if (folio)
-			folio_put(folio);
-		else
-			pr_warn_ratelimited("folio at %#llx was not preserved\n",
-					    table[i].phys);
+		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
+			phys_addr_t phys = PFN_PHYS(pfn + ((unsigned long)j << order));
+			struct folio *folio = kho_restore_folio(phys);
+
+			if (folio)
+				folio_put(folio);
+			else
+				pr_warn_ratelimited("folio at %pa was not preserved\n",
+						    &phys);
+		}
 		cond_resched();
 	}
 }
 
+/* The private huge=within_size tmpfs, mounted at first use. */
+static struct vfsmount *lu_memfd_huge_mount(void)
+{
+	struct file_system_type *type;
+	struct fs_context *fc;
+	struct vfsmount *mnt;
+	int err;
+
+	guard(mutex)(&lu_memfd_mnt_lock);
+	if (lu_memfd_huge_mnt)
+		return lu_memfd_huge_mnt;
+	type = get_fs_type("tmpfs");
+	if (!type)
+		return ERR_PTR(-ENODEV);
+	fc = fs_context_for_mount(type, SB_KERNMOUNT);
+	if (IS_ERR(fc))
+		return ERR_CAST(fc);
+	err = vfs_parse_fs_string(fc, "source", "tmpfs");
+	if (!err)
+		err = vfs_parse_fs_string(fc, "huge", "within_size");
+	mnt = err ? ERR_PTR(err) : fc_mount_longterm(fc);
+	put_fs_context(fc);
+	if (!IS_ERR(mnt))
+		lu_memfd_huge_mnt = mnt;
+	return mnt;
+}
+
+static bool lu_memfd_has_large(const struct lu_memfd_desc *desc, const u64 *table)
+{
+	u64 i;
+
+	for (i = 0; i < desc->nr_runs; i++)
+		if (lu_memfd_run_order(table[i]))
+			return true;
+	return false;
+}
+
+static struct file *lu_memfd_new_file(const struct lu_memfd_desc *desc,
+				      const u64 *table)
+{
+	vma_flags_t flags = mk_vma_flags(VMA_NORESERVE_BIT);
+	struct vfsmount *mnt;
+
+	if (!table || !lu_memfd_has_large(desc, table))
+		return shmem_file_setup(desc->name, desc->size, flags);
+	mnt = lu_memfd_huge_mount();
+	if (IS_ERR(mnt)) {
+		pr_warn("%s: no huge tmpfs (%pe); large folios will be copied\n",
+			desc->name, mnt);
+		return shmem_file_setup(desc->name, desc->size, flags);
+	}
+	return shmem_file_setup_with_mnt(mnt, desc->name, desc->size, flags);
+}
+
 /*
- * Build the new file from a checked descriptor and table, freeing every
+ * Build the new file from a checked descriptor and table, consuming every
  * preserved folio on the way. Return: the file or ERR_PTR(-errno).
  */
 static struct file *lu_memfd_build(const struct lu_memfd_desc *desc,
-				   const struct lu_memfd_folio *table)
+				   const u64 *table)
 {
 	struct file *file, *ro;
 	int err;
@@ -807,14 +1176,13 @@ static struct file *lu_memfd_build(const struct lu_memfd_desc *desc,
 		err = -EOPNOTSUPP;
 		goto err_discard;
 	}
-	file = shmem_file_setup(desc->name, desc->size,
-				mk_vma_flags(VMA_NORESERVE_BIT));
+	file = lu_memfd_new_file(desc, table);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
 		goto err_discard;
 	}
-	/* From here on lu_memfd_copy_in() frees the folios, whatever happens. */
-	err = desc->nr_folios ? lu_memfd_copy_in(file, desc, table) : 0;
+	/* From here on lu_memfd_fill() consumes the folios, whatever happens. */
+	err = desc->nr_runs ? lu_memfd_fill(file, desc, table) : 0;
 	if (err)
 		goto err_put;
 	err = lu_memfd_set_attrs(file, desc);
@@ -837,33 +1205,318 @@ static struct file *lu_memfd_build(const struct lu_memfd_desc *desc,
 	return file;
 
 err_discard:
-	lu_memfd_discard(desc, table);
+	if (desc->nr_runs)
+		lu_memfd_discard(desc, table);
 	return ERR_PTR(err);
 err_put:
 	fput(file);
 	return ERR_PTR(err);
 }
 
-static int lu_memfd_retrieve(struct liveupdate_file_op_args *args)
+/*
+ * Everything from a restored descriptor: the file (@discard false) or
+ * nothing but freed memory (@discard true). Frees the descriptor.
+ */
+static struct file *lu_memfd_restore(struct lu_memfd_desc *desc, bool discard)
 {
-	struct lu_memfd_folio *table = NULL;
-	struct lu_memfd_desc *desc;
-	struct file *file;
+	struct file *file = NULL;
+	u64 *table = NULL;
 
-	desc = lu_memfd_desc_restore(args->serialized_data);
-	if (IS_ERR(desc))
-		return PTR_ERR(desc);
-	if (desc->nr_folios) {
+	if (desc->nr_runs) {
 		table = lu_memfd_table_restore(desc);
 		if (IS_ERR(table)) {
 			lu_memfd_desc_free(desc);
-			return PTR_ERR(table);
+			return ERR_CAST(table);
 		}
 	}
-
-	file = lu_memfd_build(desc, table);
-	vfree(table);
+	if (discard)
+		lu_memfd_discard(desc, table);
+	else
+		file = lu_memfd_build(desc, table);
+	if (table)
+		lu_memfd_table_free(desc, table);
 	lu_memfd_desc_free(desc);
+	return file;
+}
+
+/* ---- the new kernel: restoring before anyone asks ------------------------ */
+
+enum lu_memfd_pf_state { LU_MEMFD_QUEUED, LU_MEMFD_RUNNING, LU_MEMFD_DONE };
+
+/**
+ * struct lu_memfd_pf - one memfd of the previous kernel, restored ahead.
+ * @hnode:    in lu_memfd_pfs, by @phys, until taken.
+ * @node:     in lu_memfd_pf_log once taken, if big enough to be reported.
+ * @phys:     its descriptor's address: the handle the session passes.
+ * @desc:     the restored descriptor, until the restore consumes it.
+ * @size:     the file size.
+ * @work:     the worker's share.
+ * @done:     completed when @state becomes LU_MEMFD_DONE.
+ * @state:    LU_MEMFD_*, under lu_memfd_pf_lock.
+ * @discard:  free the memory instead of building a file (finish came first).
+ * @file:     when done: the file, or ERR_PTR(-errno), or NULL (discarded).
+ * @queued, @started, @ready: ktime_get_ns() of each step.
+ * @name:     the file name, for the report.
+ */
+struct lu_memfd_pf {
+	struct hlist_node hnode;
+	struct list_head node;
+	u64 phys;
+	struct lu_memfd_desc *desc;
+	u64 size;
+	struct work_struct work;
+	struct completion done;
+	enum lu_memfd_pf_state state;
+	bool discard;
+	struct file *file;
+	u64 queued, started, ready;
+	char name[32];
+};
+
+static DEFINE_MUTEX(lu_memfd_pf_lock);
+static DEFINE_HASHTABLE(lu_memfd_pfs, 10);
+static LIST_HEAD(lu_memfd_pf_log);
+static struct workqueue_struct *lu_memfd_wq;
+static struct lu_memfd_root *lu_memfd_in_root;
+/* Complete when every entry the walk will queue is in lu_memfd_pfs. */
+static DECLARE_COMPLETION(lu_memfd_walked);
+static u64 lu_memfd_load_ns;
+static struct dentry *lu_memfd_debugfs;
+
+static void lu_memfd_pf_run(struct lu_memfd_pf *pf)
+{
+	struct file *file;
+
+	pf->started = ktime_get_ns();
+	file = lu_memfd_restore(pf->desc, pf->discard);
+	pf->desc = NULL;
+	scoped_guard(mutex, &lu_memfd_pf_lock) {
+		pf->file = file;
+		pf->ready = ktime_get_ns();
+		pf->state = LU_MEMFD_DONE;
+	}
+	complete_all(&pf->done);
+}
+
+static void lu_memfd_pf_work(struct work_struct *work)
+{
+	struct lu_memfd_pf *pf = container_of(work, struct lu_memfd_pf, work);
+
+	scoped_guard(mutex, &lu_memfd_pf_lock) {
+		if (pf->state != LU_MEMFD_QUEUED)
+			return;
+		pf->state = LU_MEMFD_RUNNING;
+	}
+	lu_memfd_pf_run(pf);
+}
+
+/* Remove the entry for descriptor @phys from the queue; NULL if none. */
+static struct lu_memfd_pf *lu_memfd_pf_find(u64 phys)
+{
+	struct lu_memfd_pf *pf;
+
+	wait_for_completion(&lu_memfd_walked);
+	guard(mutex)(&lu_memfd_pf_lock);
+	hash_for_each_possible(lu_memfd_pfs, pf, hnode, phys) {
+		if (pf->phys == phys) {
+			hash_del(&pf->hnode);
+			return pf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The result of @pf (already off the queue): restored here if no worker
+ * started it, else waited for. @discard: only the memory matters. Frees
+ * @pf, or keeps it for the debugfs report. Return: as lu_memfd_restore().
+ */
+static struct file *lu_memfd_pf_take(struct lu_memfd_pf *pf, bool discard)
+{
+	struct file *file;
+	bool mine;
+
+	scoped_guard(mutex, &lu_memfd_pf_lock) {
+		mine = pf->state == LU_MEMFD_QUEUED;
+		if (mine) {
+			pf->state = LU_MEMFD_RUNNING;
+			pf->discard = discard;
+		}
+	}
+	if (mine)
+		lu_memfd_pf_run(pf);
+	else
+		wait_for_completion(&pf->done);
+	/* The work item may still be queued (we ran it) or returning. */
+	cancel_work_sync(&pf->work);
+	file = pf->file;
+	if (discard && !IS_ERR_OR_NULL(file)) {
+		fput(file);
+		file = NULL;
+	}
+	scoped_guard(mutex, &lu_memfd_pf_lock) {
+		if (pf->size >= LU_MEMFD_REPORT_SIZE) {
+			pf->file = NULL;
+			list_add_tail(&pf->node, &lu_memfd_pf_log);
+			pf = NULL;
+		}
+	}
+	kfree(pf);
+	return file;
+}
+
+/*
+ * Walk the list the previous kernel's module left (lu_memfd_pf_start() took
+ * its root) and queue a restore for each descriptor, from a worker so that
+ * the module's load does not wait for it. Every descriptor is checked in
+ * place before KHO restores it; the walk stops at the first bad record or
+ * failed allocation, and the files it did not reach are restored when
+ * retrieved, as without the list.
+ */
+static void lu_memfd_walk(struct work_struct *work)
+{
+	u64 next = lu_memfd_in_root->head, n;
+
+	for (n = 0; next && n < lu_memfd_in_root->count; n++) {
+		struct lu_memfd_pf *pf = kzalloc_obj(*pf);
+		struct lu_memfd_desc *desc;
+
+		if (!pf)
+			break;
+		desc = lu_memfd_desc_restore(next);
+		if (IS_ERR(desc)) {
+			kfree(pf);
+			break;
+		}
+		pf->phys = next;
+		pf->desc = desc;
+		pf->size = desc->size;
+		strscpy(pf->name, desc->name);
+		INIT_WORK(&pf->work, lu_memfd_pf_work);
+		init_completion(&pf->done);
+		pf->queued = ktime_get_ns();
+		next = desc->next;
+		scoped_guard(mutex, &lu_memfd_pf_lock)
+			hash_add(lu_memfd_pfs, &pf->hnode, pf->phys);
+		queue_work(lu_memfd_wq, &pf->work);
+		cond_resched();
+	}
+	pr_info("restoring %llu of %llu memfds ahead\n", n, lu_memfd_in_root->count);
+	complete_all(&lu_memfd_walked);
+}
+
+static DECLARE_WORK(lu_memfd_walk_work, lu_memfd_walk);
+
+/* Take the previous kernel's list, if it is ours and sound, and walk it. */
+static void lu_memfd_pf_start(void)
+{
+	struct lu_memfd_root *root;
+	phys_addr_t phys;
+	size_t len;
+
+	lu_memfd_load_ns = ktime_get_ns();
+	if (!is_kho_boot() || kho_retrieve_subtree(LU_MEMFD_SUBTREE, &phys, &len))
+		return;
+	if (len < sizeof(*root) || !PAGE_ALIGNED(phys) ||
+	    !pfn_to_online_page(PHYS_PFN(phys)))
+		return;
+	root = phys_to_virt(phys);
+	if (root->adopted)
+		return; /* an earlier load of the module took it */
+	if (root->magic != LU_MEMFD_ROOT_MAGIC ||
+	    root->version != LU_MEMFD_ROOT_VERSION ||
+	    root->crc != lu_memfd_root_crc(root)) {
+		pr_err("the previous kernel's memfd list is not ours; not restoring ahead\n");
+		return;
+	}
+	lu_memfd_wq = alloc_workqueue("lu_memfd", WQ_UNBOUND, num_online_cpus());
+	if (!lu_memfd_wq)
+		return;
+	/* Kept for the rest of the boot, like the core's root record. */
+	if (!kho_restore_folio(phys)) {
+		destroy_workqueue(lu_memfd_wq);
+		lu_memfd_wq = NULL;
+		return;
+	}
+	root->adopted = 1;
+	lu_memfd_in_root = root;
+	reinit_completion(&lu_memfd_walked);
+	/* Not on lu_memfd_wq: the walk must not take a restore worker's turn. */
+	queue_work(system_unbound_wq, &lu_memfd_walk_work);
+}
+
+static struct lu_memfd_pf *lu_memfd_pf_pop(void)
+{
+	struct lu_memfd_pf *pf;
+	int bkt;
+
+	guard(mutex)(&lu_memfd_pf_lock);
+	hash_for_each(lu_memfd_pfs, bkt, pf, hnode) {
+		hash_del(&pf->hnode);
+		return pf;
+	}
+	return NULL;
+}
+
+static void lu_memfd_pf_stop(void)
+{
+	struct lu_memfd_pf *pf, *tmp;
+
+	/*
+	 * Files no session asked for: the core keeps the module loaded while
+	 * it holds incoming files, so only a handover it refused leaves any.
+	 */
+	flush_work(&lu_memfd_walk_work);
+	while ((pf = lu_memfd_pf_pop()))
+		lu_memfd_pf_take(pf, true);
+	if (lu_memfd_wq)
+		destroy_workqueue(lu_memfd_wq);
+	list_for_each_entry_safe(pf, tmp, &lu_memfd_pf_log, node)
+		kfree(pf);
+}
+
+static u64 lu_memfd_us(u64 ns)
+{
+	return ns > lu_memfd_load_ns ? div_u64(ns - lu_memfd_load_ns, NSEC_PER_USEC) : 0;
+}
+
+static int lu_memfd_debugfs_show(struct seq_file *m, void *unused)
+{
+	struct lu_memfd_pf *pf;
+	int bkt;
+
+	guard(mutex)(&lu_memfd_pf_lock);
+	seq_puts(m, "# name size queued_us started_us ready_us (since module load)\n");
+	list_for_each_entry(pf, &lu_memfd_pf_log, node)
+		seq_printf(m, "%s %llu %llu %llu %llu\n", pf->name, pf->size,
+			   lu_memfd_us(pf->queued), lu_memfd_us(pf->started),
+			   lu_memfd_us(pf->ready));
+	hash_for_each(lu_memfd_pfs, bkt, pf, hnode)
+		if (pf->size >= LU_MEMFD_REPORT_SIZE)
+			seq_printf(m, "%s %llu %llu %llu %llu\n", pf->name, pf->size,
+				   lu_memfd_us(pf->queued),
+				   pf->state != LU_MEMFD_QUEUED ? lu_memfd_us(pf->started) : 0,
+				   pf->state == LU_MEMFD_DONE ? lu_memfd_us(pf->ready) : 0);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lu_memfd_debugfs);
+
+/* ---- the new kernel: the file ops ---------------------------------------- */
+
+static int lu_memfd_retrieve(struct liveupdate_file_op_args *args)
+{
+	struct lu_memfd_pf *pf = lu_memfd_pf_find(args->serialized_data);
+	struct lu_memfd_desc *desc;
+	struct file *file;
+
+	if (pf) {
+		file = lu_memfd_pf_take(pf, false);
+	} else {
+		desc = lu_memfd_desc_restore(args->serialized_data);
+		if (IS_ERR(desc))
+			return PTR_ERR(desc);
+		file = lu_memfd_restore(desc, false);
+	}
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	args->file = file;
@@ -877,8 +1530,8 @@ static bool lu_memfd_can_finish(struct liveupdate_file_op_args *args)
 
 static void lu_memfd_finish(struct liveupdate_file_op_args *args)
 {
-	struct lu_memfd_folio *table;
 	struct lu_memfd_desc *desc;
+	struct lu_memfd_pf *pf;
 
 	/*
 	 * A retrieve that ran (successful or not) freed everything the record
@@ -887,17 +1540,14 @@ static void lu_memfd_finish(struct liveupdate_file_op_args *args)
 	if (args->retrieve_status)
 		return;
 
-	desc = lu_memfd_desc_restore(args->serialized_data);
-	if (IS_ERR(desc))
+	pf = lu_memfd_pf_find(args->serialized_data);
+	if (pf) {
+		lu_memfd_pf_take(pf, true);
 		return;
-	if (desc->nr_folios) {
-		table = lu_memfd_table_restore(desc);
-		if (!IS_ERR(table)) {
-			lu_memfd_discard(desc, table);
-			vfree(table);
-		}
 	}
-	lu_memfd_desc_free(desc);
+	desc = lu_memfd_desc_restore(args->serialized_data);
+	if (!IS_ERR(desc))
+		lu_memfd_restore(desc, true);
 }
 
 static const struct liveupdate_file_ops lu_memfd_ops = {
@@ -918,12 +1568,44 @@ static struct liveupdate_file_handler lu_memfd_handler = {
 	.compatible = LU_MEMFD_COMPATIBLE,
 };
 
-int lu_memfd_register(void)
+int lu_memfd_register(bool restore_ahead)
 {
-	return liveupdate_register_file_handler(&lu_memfd_handler);
+	int err;
+
+	lu_memfd_root = kho_alloc_preserve(sizeof(*lu_memfd_root));
+	if (IS_ERR(lu_memfd_root))
+		return PTR_ERR(lu_memfd_root);
+	lu_memfd_root->magic = LU_MEMFD_ROOT_MAGIC;
+	lu_memfd_root->version = LU_MEMFD_ROOT_VERSION;
+	lu_memfd_root_update();
+	atomic64_set(&lu_memfd_meta_bytes, PAGE_SIZE);
+	err = kho_add_subtree(LU_MEMFD_SUBTREE, lu_memfd_root, sizeof(*lu_memfd_root));
+	if (err)
+		goto err_root;
+	err = liveupdate_register_file_handler(&lu_memfd_handler);
+	if (err)
+		goto err_subtree;
+	complete_all(&lu_memfd_walked);
+	if (restore_ahead)
+		lu_memfd_pf_start();
+	lu_memfd_debugfs = debugfs_create_file("liveupdate_memfd", 0400, NULL,
+					       NULL, &lu_memfd_debugfs_fops);
+	return 0;
+
+err_subtree:
+	kho_remove_subtree(lu_memfd_root);
+err_root:
+	kho_unpreserve_free(lu_memfd_root);
+	return err;
 }
 
 void lu_memfd_unregister(void)
 {
+	debugfs_remove(lu_memfd_debugfs);
 	liveupdate_unregister_file_handler(&lu_memfd_handler);
+	lu_memfd_pf_stop();
+	kho_remove_subtree(lu_memfd_root);
+	kho_unpreserve_free(lu_memfd_root);
+	if (lu_memfd_huge_mnt)
+		kern_unmount(lu_memfd_huge_mnt);
 }

@@ -6,14 +6,26 @@
 #ifndef LU_HANDLERS_MEMFD_H
 #define LU_HANDLERS_MEMFD_H
 
+#include <linux/types.h>
+
 /**
  * lu_memfd_register() - register the memfd handler with the module.
+ * @restore_ahead: the previous kernel's handover was accepted: start
+ *                 restoring its memfds now, before they are retrieved.
  *
- * Return: 0, or the errno of liveupdate_register_file_handler().
+ * Return: 0, or the errno of liveupdate_register_file_handler() or of
+ * publishing the handler's KHO subtree.
  */
-int lu_memfd_register(void);
+int lu_memfd_register(bool restore_ahead);
 
 /** lu_memfd_unregister() - undo lu_memfd_register(). */
 void lu_memfd_unregister(void);
+
+/**
+ * lu_memfd_metadata_bytes() - preserved memory the handler hands over
+ * besides the files' data: its list root, and each memfd's descriptor and
+ * folio table (with KHO's pages describing the table).
+ */
+u64 lu_memfd_metadata_bytes(void);
 
 #endif /* LU_HANDLERS_MEMFD_H */

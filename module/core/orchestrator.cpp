@@ -58,6 +58,7 @@ Orchestrator::~Orchestrator() {
     LU_ASSERT(outgoing_.is_empty());
     while (Session* session = incoming_sessions_.first()) {
         incoming_sessions_.remove(*session);
+        incoming_index_.remove(*session);
         session->abandon();
         delete session;
     }
@@ -133,12 +134,13 @@ Status Orchestrator::read_incoming_session(ConstByteSpan record) {
     auto name = SessionName::parse(record.data() + SessionRecord::kNameOffset);
     if (!name.is_ok())
         return name.error();
-    for (Session& other : incoming_sessions_)
-        if (other.name().matches(record.data() + SessionRecord::kNameOffset))
-            return err(errc::kExist);
+    if (incoming_index_.find(record.data() + SessionRecord::kNameOffset))
+        return err(errc::kExist);
+    LU_TRY(incoming_index_.reserve_one());
     Own<Session> session = LU_TRY(Session::create_incoming(name.value(), context()));
     Session* raw = session.release();
     incoming_sessions_.push_back(*raw);
+    incoming_index_.insert(*raw);
 
     const u64 files_head = wire::load<u64>(record, SessionRecord::kFilesHeadOffset);
     const u64 deps_head = wire::load<u64>(record, SessionRecord::kDepsHeadOffset);
@@ -169,6 +171,7 @@ Status Orchestrator::read_incoming_session(ConstByteSpan record) {
 
 void Orchestrator::destroy_incoming(Session* session) {
     incoming_sessions_.remove(*session);
+    incoming_index_.remove(*session);
     session->abandon();
     delete session;
 }
@@ -178,9 +181,9 @@ Result<Session*> Orchestrator::create_session(const u8* raw_name) {
     Guard guard(lock_);
     if (frozen_)
         return err(errc::kBusy);
-    for (Session& other : outgoing_)
-        if (other.name().matches(raw_name))
-            return err(errc::kExist);
+    if (outgoing_index_.find(raw_name))
+        return err(errc::kExist);
+    LU_TRY(outgoing_index_.reserve_one());
 
     RecordSlot slot = LU_TRY(sessions_chain_.allocate());
     auto session = Session::create_outgoing(name, slot, context());
@@ -191,21 +194,20 @@ Result<Session*> Orchestrator::create_session(const u8* raw_name) {
     }
     Session* raw = session.value().release();
     outgoing_.push_back(*raw);
+    outgoing_index_.insert(*raw);
     write_root(HandoverState::Open, 0);
     return raw;
 }
 
 Result<Session*> Orchestrator::retrieve_session(const u8* raw_name) {
     Guard guard(lock_);
-    for (Session& session : incoming_sessions_) {
-        if (!session.name().matches(raw_name))
-            continue;
-        if (session.retrieved())
-            return err(errc::kInval);
-        session.mark_retrieved();
-        return &session;
-    }
-    return err(errc::kNoEnt);
+    Session* session = incoming_index_.find(raw_name);
+    if (session == nullptr)
+        return err(errc::kNoEnt);
+    if (session->retrieved())
+        return err(errc::kInval);
+    session->mark_retrieved();
+    return session;
 }
 
 void Orchestrator::unretrieve_session(Session* session) {
@@ -236,6 +238,7 @@ void Orchestrator::release_session(Session* session) {
         if (frozen_)
             return;
         outgoing_.remove(*session);
+        outgoing_index_.remove(*session);
         sessions_chain_.release(session->leave_handover());
         write_root(HandoverState::Open, 0);
     }

@@ -30,6 +30,7 @@
 #include "preserved_block.hpp"
 #include "record_chain.hpp"
 #include "session.hpp"
+#include "session_index.hpp"
 
 namespace lu {
 
@@ -48,6 +49,8 @@ struct HandoverStatus {
 // Invariants: root_ holds a valid record for generation_ and is published
 // in the outgoing KHO tree for the object's lifetime, pointing at
 // sessions_chain_ (the records of exactly the sessions in outgoing_).
+// outgoing_index_ and incoming_index_ hold exactly the sessions of
+// outgoing_ and incoming_sessions_.
 // Once frozen_, the outgoing state never changes again.
 class Orchestrator {
 public:
@@ -110,6 +113,9 @@ private:
     RecordChain sessions_chain_;
     SessionList outgoing_;
     SessionList incoming_sessions_;
+    // The same sessions by name.
+    SessionIndex outgoing_index_;
+    SessionIndex incoming_index_;
     bool frozen_ = false;
     enum class IncomingPhase { Unread, Read, Failed } phase_ = IncomingPhase::Unread;
     Status read_status_;

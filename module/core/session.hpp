@@ -103,6 +103,8 @@ public:
     lu_session* handle() { return reinterpret_cast<lu_session*>(this); }
 
     ListNode node;
+    // The next session in its SessionIndex bucket (session_index.hpp).
+    Session* index_next = nullptr;
 
 private:
     Session(const SessionName& name, bool incoming, Mutex lock, RecordSlot dir_slot,

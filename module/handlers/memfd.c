@@ -20,8 +20,11 @@
  * the machine's memory is refused up front with E2BIG; any other size is
  * fine, the table has no cap.) The pins also mean that, as with the
  * in-kernel LUO, F_SEAL_WRITE cannot be added while the file is preserved
- * (EBUSY from memfd_wait_for_pins()). Each folio is handed to KHO as it is
- * and recorded in a table that KHO preserves as vmalloc memory. Fallocated
+ * (EBUSY from memfd_wait_for_pins()). The folios are recorded as runs (see
+ * the table below) and handed to KHO as they are: a large folio as one
+ * folio, a run of 4 KiB pages as one range of pages (kho_preserve_pages(),
+ * which KHO tracks as a few naturally aligned blocks instead of one entry
+ * per page; the next kernel takes it back with kho_restore_pages()). Fallocated
  * folios that were never written (not uptodate) are zeroed now, because a
  * write after preserve would make them uptodate behind our back.
  *
@@ -344,23 +347,66 @@ static unsigned long lu_memfd_get_id(struct file *file)
 
 /* ---- the old kernel ------------------------------------------------------ */
 
-/* Unpreserve and unpin every folio of the first @nr runs of @table. */
-static void lu_memfd_release_folios(const u64 *table, u64 nr)
+/* Folio @j of @run in this kernel. */
+static struct folio *lu_memfd_run_pinned(u64 run, u32 j)
+{
+	return pfn_folio(lu_memfd_run_pfn(run) + ((unsigned long)j << lu_memfd_run_order(run)));
+}
+
+/*
+ * KHO-preserve the folios of @run: a run of 4 KiB pages as one range of
+ * pages (KHO records it as a few naturally aligned blocks, not one entry
+ * per page), large folios one by one. All or nothing.
+ */
+static int lu_memfd_preserve_run(u64 run)
+{
+	u32 count = lu_memfd_run_count(run), j;
+	int err;
+
+	if (!lu_memfd_run_order(run))
+		return kho_preserve_pages(pfn_to_page(lu_memfd_run_pfn(run)), count);
+	for (j = 0; j < count; j++) {
+		err = kho_preserve_folio(lu_memfd_run_pinned(run, j));
+		if (err) {
+			while (j--)
+				kho_unpreserve_folio(lu_memfd_run_pinned(run, j));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void lu_memfd_unpreserve_run(u64 run)
+{
+	u32 count = lu_memfd_run_count(run), j;
+
+	if (!lu_memfd_run_order(run)) {
+		kho_unpreserve_pages(pfn_to_page(lu_memfd_run_pfn(run)), count);
+		return;
+	}
+	for (j = 0; j < count; j++)
+		kho_unpreserve_folio(lu_memfd_run_pinned(run, j));
+}
+
+/* Unpin every folio of the first @nr runs of @table. */
+static void lu_memfd_unpin_runs(const u64 *table, u64 nr)
 {
 	u64 i;
 	u32 j;
 
-	for (i = 0; i < nr; i++) {
-		unsigned long pfn = lu_memfd_run_pfn(table[i]);
-		unsigned int order = lu_memfd_run_order(table[i]);
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < lu_memfd_run_count(table[i]); j++)
+			unpin_folio(lu_memfd_run_pinned(table[i], j));
+}
 
-		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
-			struct folio *folio = pfn_folio(pfn + ((unsigned long)j << order));
+/* Unpreserve and unpin every folio of the first @nr runs of @table. */
+static void lu_memfd_release_folios(const u64 *table, u64 nr)
+{
+	u64 i;
 
-			kho_unpreserve_folio(folio);
-			unpin_folio(folio);
-		}
-	}
+	for (i = 0; i < nr; i++)
+		lu_memfd_unpreserve_run(table[i]);
+	lu_memfd_unpin_runs(table, nr);
 }
 
 /*
@@ -370,6 +416,9 @@ static void lu_memfd_release_folios(const u64 *table, u64 nr)
  */
 static void lu_memfd_prepare_folio(struct folio *folio)
 {
+	/* Pinned in a frozen mapping: once uptodate, it stays so. */
+	if (folio_test_uptodate(folio))
+		return;
 	folio_lock(folio);
 	if (!folio_test_uptodate(folio)) {
 		folio_zero_range(folio, 0, folio_size(folio));
@@ -401,28 +450,30 @@ static void lu_memfd_add_run(u64 *table, u64 *nr, struct folio *folio)
 
 /*
  * Pin and KHO-preserve every folio of [0, @size) of @file, in batches, and
- * record them as runs in a vmalloc'ed table sized for the worst case (one
- * run per page), then trimmed to what was used.
+ * record them as runs: in a scratch table sized for the worst case (one run
+ * per page), then in @desc's own page when they fit (LU_MEMFD_INLINE) or
+ * else in a vmalloc'ed table of just the right size.
  *
  * Called with the inode locked and the mapping frozen. On success the table
- * and its length are returned through @tablep and @nrp (the table itself is
- * not yet KHO-preserved); on failure nothing is left pinned or preserved.
+ * and its length are returned through @tablep and @nrp (a vmalloc'ed table
+ * is not yet KHO-preserved); on failure nothing is left pinned or preserved.
  */
-static int lu_memfd_pin_folios(struct file *file, loff_t size, u64 **tablep,
-			       u64 *nrp)
+static int lu_memfd_pin_folios(struct file *file, loff_t size,
+			       struct lu_memfd_desc *desc, u64 **tablep, u64 *nrp)
 {
 	pgoff_t nr_pages = DIV_ROUND_UP(size, PAGE_SIZE);
+	size_t nr_batch = min_t(size_t, nr_pages, LU_MEMFD_PIN_BATCH);
 	struct folio **batch;
-	u64 *table, *trimmed;
+	u64 *scratch, *table;
 	loff_t pos = 0;
-	u64 nr = 0;
+	u64 nr = 0, i;
 	int err = 0;
 
-	batch = kmalloc_array(LU_MEMFD_PIN_BATCH, sizeof(*batch), GFP_KERNEL);
+	batch = kmalloc_array(nr_batch, sizeof(*batch), GFP_KERNEL);
 	if (!batch)
 		return -ENOMEM;
-	table = vcalloc(nr_pages, sizeof(*table));
-	if (!table) {
+	scratch = kvcalloc(nr_pages, sizeof(*scratch), GFP_KERNEL);
+	if (!scratch) {
 		err = -ENOMEM;
 		goto err_batch;
 	}
@@ -431,15 +482,14 @@ static int lu_memfd_pin_folios(struct file *file, loff_t size, u64 **tablep,
 		pgoff_t offset;
 		long got, i;
 
-		got = memfd_pin_folios(file, pos, size - 1, batch,
-				       LU_MEMFD_PIN_BATCH, &offset);
+		got = memfd_pin_folios(file, pos, size - 1, batch, nr_batch, &offset);
 		if (got < 0) {
 			err = got;
-			goto err_release;
+			goto err_unpin;
 		}
 		if (!got) {
 			err = -EINVAL;
-			goto err_release;
+			goto err_unpin;
 		}
 		for (i = 0; i < got; i++) {
 			struct folio *folio = batch[i];
@@ -451,40 +501,49 @@ static int lu_memfd_pin_folios(struct file *file, loff_t size, u64 **tablep,
 			 * under us. The runs rely on it: offsets are implied.
 			 */
 			if (folio->index != pos >> PAGE_SHIFT ||
-			    folio_order(folio) > MAX_PAGECACHE_ORDER)
-				err = -EBUSY;
-			if (!err) {
-				lu_memfd_prepare_folio(folio);
-				err = kho_preserve_folio(folio);
-			}
-			if (err) {
+			    folio_order(folio) > MAX_PAGECACHE_ORDER) {
 				unpin_folios(&batch[i], got - i);
-				goto err_release;
+				err = -EBUSY;
+				goto err_unpin;
 			}
-			lu_memfd_add_run(table, &nr, folio);
+			lu_memfd_prepare_folio(folio);
+			lu_memfd_add_run(scratch, &nr, folio);
 			pos = folio_pos(folio) + folio_size(folio);
 		}
 		cond_resched();
 	}
 
-	if (nr < nr_pages) {
-		trimmed = vcalloc(nr, sizeof(*table));
-		if (!trimmed) {
-			err = -ENOMEM;
-			goto err_release;
+	for (i = 0; i < nr; i++) {
+		err = lu_memfd_preserve_run(scratch[i]);
+		if (err) {
+			while (i--)
+				lu_memfd_unpreserve_run(scratch[i]);
+			goto err_unpin;
 		}
-		memcpy(trimmed, table, nr * sizeof(*table));
-		vfree(table);
-		table = trimmed;
 	}
+
+	if (nr <= LU_MEMFD_INLINE_RUNS) {
+		table = lu_memfd_inline_runs(desc);
+		desc->flags |= LU_MEMFD_INLINE;
+	} else {
+		table = vcalloc(nr, sizeof(*table));
+		if (!table) {
+			err = -ENOMEM;
+			lu_memfd_release_folios(scratch, nr);
+			goto err_free;
+		}
+	}
+	memcpy(table, scratch, nr * sizeof(*table));
+	kvfree(scratch);
 	kfree(batch);
 	*tablep = table;
 	*nrp = nr;
 	return 0;
 
-err_release:
-	lu_memfd_release_folios(table, nr);
-	vfree(table);
+err_unpin:
+	lu_memfd_unpin_runs(scratch, nr);
+err_free:
+	kvfree(scratch);
 err_batch:
 	kfree(batch);
 	return err;
@@ -608,15 +667,10 @@ static int lu_memfd_preserve(struct liveupdate_file_op_args *args)
 		goto err_thaw;
 	}
 	if (size) {
-		err = lu_memfd_pin_folios(file, size, &table, &nr);
+		err = lu_memfd_pin_folios(file, size, desc, &table, &nr);
 		if (err)
 			goto err_thaw;
-		if (nr <= LU_MEMFD_INLINE_RUNS) {
-			memcpy(lu_memfd_inline_runs(desc), table, nr * sizeof(*table));
-			vfree(table);
-			table = lu_memfd_inline_runs(desc);
-			desc->flags |= LU_MEMFD_INLINE;
-		} else {
+		if (!(desc->flags & LU_MEMFD_INLINE)) {
 			err = kho_preserve_vmalloc(table, &desc->table);
 			if (err)
 				goto err_folios;
@@ -649,7 +703,7 @@ static int lu_memfd_preserve(struct liveupdate_file_op_args *args)
 
 err_folios:
 	lu_memfd_release_folios(table, nr);
-	vfree(table);
+	vfree(table); /* never the inline table: that cannot fail */
 err_thaw:
 	shmem_freeze(inode, false);
 err_unlock:
@@ -1011,6 +1065,44 @@ put:
 	return err;
 }
 
+/* Take a run of 4 KiB pages back from KHO as the one range it went as. */
+static bool lu_memfd_restore_pages(u64 run)
+{
+	phys_addr_t phys = PFN_PHYS(lu_memfd_run_pfn(run));
+
+	if (kho_restore_pages(phys, lu_memfd_run_count(run)))
+		return true;
+	pr_err("pages at %pa were not preserved\n", &phys);
+	return false;
+}
+
+/*
+ * Folio @j of @run in the new kernel: a 4 KiB page of a run already taken
+ * back by lu_memfd_restore_pages(), or a large folio taken back from KHO
+ * now. Return: the folio (one reference), or NULL if KHO does not have it.
+ */
+static struct folio *lu_memfd_run_folio(u64 run, u32 j)
+{
+	unsigned int order = lu_memfd_run_order(run);
+	phys_addr_t phys = PFN_PHYS(lu_memfd_run_pfn(run) + ((unsigned long)j << order));
+	struct folio *folio;
+
+	if (!order)
+		return pfn_folio(PHYS_PFN(phys));
+	folio = kho_restore_folio(phys);
+	if (!folio) {
+		pr_err("folio at %pa was not preserved\n", &phys);
+		return NULL;
+	}
+	if (folio_order(folio) != order) {
+		pr_err("folio at %pa has order %u, recorded %u\n", &phys,
+		       folio_order(folio), order);
+		folio_put(folio);
+		return NULL;
+	}
+	return folio;
+}
+
 /*
  * Restore every folio of @table and put it into @file (while no error has
  * happened yet), or free it. Every preserved folio is consumed, whatever
@@ -1028,28 +1120,25 @@ static int lu_memfd_fill(struct file *file, const struct lu_memfd_desc *desc,
 
 	for (i = 0; i < desc->nr_runs; i++) {
 		unsigned int order = lu_memfd_run_order(table[i]);
-		unsigned long pfn = lu_memfd_run_pfn(table[i]);
+		u32 count = lu_memfd_run_count(table[i]);
 
-		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
-			phys_addr_t phys = PFN_PHYS(pfn + ((unsigned long)j << order));
-			struct folio *src = kho_restore_folio(phys);
-
-			if (!src) {
-				pr_err("folio at %pa was not preserved\n", &phys);
-				err = err ?: -EINVAL;
-			} else if (folio_order(src) != order) {
-				pr_err("folio at %pa has order %u, recorded %u\n",
-				       &phys, folio_order(src), order);
-				err = err ?: -EINVAL;
-				folio_put(src);
-			} else if (err) {
-				folio_put(src);
-			} else {
-				err = lu_memfd_place(&c, src, index, nr_pages);
-			}
-			index += 1UL << order;
+		if (!order && !lu_memfd_restore_pages(table[i])) {
+			err = err ?: -EINVAL;
+			index += count;
+			continue;
 		}
-		cond_resched();
+		for (j = 0; j < count; j++, index += 1UL << order) {
+			struct folio *src = lu_memfd_run_folio(table[i], j);
+
+			if (!src)
+				err = err ?: -EINVAL;
+			else if (err)
+				folio_put(src);
+			else
+				err = lu_memfd_place(&c, src, index, nr_pages);
+			if (!(j % LU_MEMFD_PIN_BATCH))
+				cond_resched();
+		}
 	}
 	lu_memfd_cursor_put(&c);
 
@@ -1090,20 +1179,16 @@ static void lu_memfd_discard(const struct lu_memfd_desc *desc, const u64 *table)
 	u32 j;
 
 	for (i = 0; i < desc->nr_runs; i++) {
-		unsigned int order = lu_memfd_run_order(table[i]);
-		unsigned long pfn = lu_memfd_run_pfn(table[i]);
-
+		if (!lu_memfd_run_order(table[i]) && !lu_memfd_restore_pages(table[i]))
+			continue;
 		for (j = 0; j < lu_memfd_run_count(table[i]); j++) {
-			phys_addr_t phys = PFN_PHYS(pfn + ((unsigned long)j << order));
-			struct folio *folio = kho_restore_folio(phys);
+			struct folio *folio = lu_memfd_run_folio(table[i], j);
 
 			if (folio)
 				folio_put(folio);
-			else
-				pr_warn_ratelimited("folio at %pa was not preserved\n",
-						    &phys);
+			if (!(j % LU_MEMFD_PIN_BATCH))
+				cond_resched();
 		}
-		cond_resched();
 	}
 }
 

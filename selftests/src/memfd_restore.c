@@ -80,7 +80,7 @@ static uint64_t pfn_of(const void *addr)
 	return entry & ((1ULL << 55) - 1);
 }
 
-static uint64_t kpageflags(uint64_t pfn)
+static uint64_t page_flags(uint64_t pfn)
 {
 	static int fd = -1;
 	uint64_t flags = 0;
@@ -159,7 +159,8 @@ static void stamp_pfns(int fd, size_t size, const char *name)
 	for (size_t off = 0; off < size; off += PAGE) {
 		uint64_t pfn;
 
-		((volatile uint8_t *)p)[off + 8] = p[off + 8]; /* fault it in */
+		/* Fault it in, writable: a store the compiler keeps. */
+		asm volatile("incb %0; decb %0" : "+m"(p[off + 8]));
 		pfn = pfn_of(p + off);
 		missing += !pfn;
 		memcpy(p + off, &pfn, 8);
@@ -231,11 +232,11 @@ static void stage_2(long shmem0, long huge0)
 	      "huge: every page is the page the old kernel had (%ld of %lu)",
 	      same_pfns(h, HUGE_SIZE), HUGE_SIZE / PAGE);
 	for (size_t off = 0; off < HUGE_SIZE; off += 2 * MiB) {
-		uint64_t flags = kpageflags(pfn_of(h + off));
+		uint64_t flags = page_flags(pfn_of(h + off));
 		bool large = flags >> KPF_COMPOUND_HEAD & 1;
 
 		for (size_t tail = PAGE; large && tail < 2 * MiB; tail += PAGE)
-			large = kpageflags(pfn_of(h + off + tail)) >> KPF_COMPOUND_TAIL & 1;
+			large = page_flags(pfn_of(h + off + tail)) >> KPF_COMPOUND_TAIL & 1;
 		larges += large;
 		thps += large && (flags >> KPF_THP & 1);
 	}

@@ -4,6 +4,7 @@
 #   make            build the guest kernel, the module and luoctl (default flavor)
 #   make demo       the main job: boot the guest and run a live update
 #   make test       unit tests, then guest tests (default and debug flavors)
+#   make bench      our module against the in-kernel LUO (RUNS=N, medians)
 #   make kernel FLAVOR=upstream|debug   other guest kernels
 #   make print-kernel-src
 #
@@ -78,12 +79,18 @@ test: deps
 demo: deps
 	@scripts/demo.sh
 
+# Side by side with the in-kernel LUO; a benchmark, not a test (make test
+# never runs it). RUNS=N boot chains per flavor, medians.
+RUNS ?= 3
+bench: deps
+	@RUNS=$(RUNS) scripts/bench.sh
+
 print-kernel-src:
 	@echo $(KERNEL_SRC)
 
 clean:
 	rm -rf $(BUILD)/module-* $(BUILD)/tool $(BUILD)/unit $(BUILD)/selftests \
-		$(BUILD)/initramfs $(BUILD)/logs
+		$(BUILD)/initramfs $(BUILD)/logs $(BUILD)/bench
 
 distclean:
 	rm -rf $(BUILD)

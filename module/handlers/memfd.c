@@ -24,9 +24,9 @@
  * the table below) and handed to KHO as they are: a large folio as one
  * folio, a run of 4 KiB pages as one range of pages (kho_preserve_pages(),
  * which KHO tracks as a few naturally aligned blocks instead of one entry
- * per page; the next kernel takes it back with kho_restore_pages()). Fallocated
- * folios that were never written (not uptodate) are zeroed now, because a
- * write after preserve would make them uptodate behind our back.
+ * per page; the next kernel takes it back with kho_restore_pages()).
+ * Fallocated folios that were never written (not uptodate) are zeroed now,
+ * because a write after preserve would make them uptodate behind our back.
  *
  * The handover format (all fields native-endian, this is one machine):
  *
@@ -91,15 +91,17 @@
  * started and ready, in microseconds since the module loaded).
  *
  * Finish frees everything a never-retrieved file's record refers to (a
- * file a worker restored is simply dropped). A retrieve that ran,
+ * file a worker restored is simply dropped; if the core cannot read the
+ * sessions at all, such files are dropped when the module unloads). A retrieve that ran,
  * successful or not, has already freed everything (LUO never calls retrieve
  * twice for one file), so there is nothing left.
  *
  * Locking: preserve and unpreserve hold the inode lock while they freeze or
  * thaw the mapping and pin or unpin folios, as shmem_freeze() requires, and
  * lu_memfd_list_lock (inside the inode lock) while they link or unlink the
- * descriptor. Freeze only writes to the descriptor; the session core
- * serializes the calls for one file. In the new kernel lu_memfd_pf_lock
+ * descriptor, which rewrites the neighbours' crc. Freeze only writes to the
+ * descriptor, under lu_memfd_list_lock for the same reason; the session
+ * core serializes the calls for one file. In the new kernel lu_memfd_pf_lock
  * guards the restore list and each entry's state; it is never held while a
  * file is built.
  */

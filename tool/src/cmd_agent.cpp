@@ -317,18 +317,22 @@ private:
         return &table_.insert(std::move(session));
     }
 
+    // A session the agent holds for this peer, or else an incoming one it
+    // has not taken yet, adopted now.
+    Result<AgentSession*> incoming_or_owned(std::string_view name, const PeerCredentials& peer) {
+        if (table_.contains(name)) {
+            return owned(name, peer);
+        }
+        Result<AgentSession*> adopted = adopt_unregistered(name, peer);
+        if (!adopted.ok()) {
+            return Error(ENOENT, "no session '" + std::string(name) + "'");
+        }
+        return adopted.value();
+    }
+
     Result<Message> retrieve(std::string_view name, std::uint64_t token,
                              const PeerCredentials& peer, std::vector<Fd>& reply_fds) {
-        AgentSession* session = nullptr;
-        if (!table_.contains(name)) {
-            Result<AgentSession*> adopted = adopt_unregistered(name, peer);
-            if (!adopted.ok()) {
-                return Error(ENOENT, "no session '" + std::string(name) + "'");
-            }
-            session = adopted.value();
-        } else {
-            session = LU_TRY(owned(name, peer));
-        }
+        AgentSession* session = LU_TRY(incoming_or_owned(name, peer));
         if (session->outgoing()) {
             return Error(EINVAL, "session '" + std::string(name) +
                                      "' is outgoing: its files come back after the reboot");
@@ -357,16 +361,7 @@ private:
     }
 
     Result<Message> finish(std::string_view name, const PeerCredentials& peer) {
-        AgentSession* session = nullptr;
-        if (!table_.contains(name)) {
-            Result<AgentSession*> adopted = adopt_unregistered(name, peer);
-            if (!adopted.ok()) {
-                return Error(ENOENT, "no session '" + std::string(name) + "'");
-            }
-            session = adopted.value();
-        } else {
-            session = LU_TRY(owned(name, peer));
-        }
+        AgentSession* session = LU_TRY(incoming_or_owned(name, peer));
         if (session->outgoing()) {
             return Error(EINVAL, "session '" + std::string(name) +
                                      "' is outgoing; 'luoctl abort' unpreserves it");

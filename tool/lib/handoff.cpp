@@ -9,25 +9,22 @@
 #include <vector>
 
 #include "protocol.hpp"
+#include "unix_socket.hpp"
 
 namespace lu::protocol {
 namespace {
 
 constexpr std::string_view kHeaderPrefix = "luoctl/1 fd ";
 constexpr std::size_t kMaxHeaderBytes = 256;
+// Room for more than the one descriptor a handoff carries, so that extras are seen and refused.
+constexpr std::size_t kRoomForFds = 4;
 
 Error malformed(std::string_view line) {
     return Error(EBADMSG, "malformed handoff header '" + std::string(line) + "'");
 }
 
 Result<Fd> connect_any_type(const std::string& path) {
-    sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-        return Error(ENAMETOOLONG, "socket path '" + path + "' is empty or longer than " +
-                                       std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
-    }
-    std::memcpy(addr.sun_path, path.data(), path.size());
+    const sockaddr_un addr = LU_TRY(unix_address(path));
     // A socket of another type answers EPROTOTYPE; every other error is the answer.
     int last_errno = EPROTOTYPE;
     for (const int type : {SOCK_SEQPACKET, SOCK_STREAM, SOCK_DGRAM}) {
@@ -96,24 +93,10 @@ Result<Handoff> decode_handoff(std::string_view line) {
 Status send_handoff(const std::string& path, const Handoff& handoff, int fd) {
     const Fd socket = LU_TRY(connect_any_type(path));
     const std::string header = encode_handoff(handoff);
-    iovec iov = {.iov_base = const_cast<char*>(header.data()), .iov_len = header.size()};
-    msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    const ssize_t sent = ::sendmsg(socket.get(), &msg, MSG_NOSIGNAL);
-    if (sent < 0) {
-        const int send_errno = errno;
-        return Error::from_errno(send_errno, "cannot send the descriptor to " + path);
-    }
-    if (static_cast<std::size_t>(sent) != header.size()) {
+    const std::size_t sent =
+        LU_TRY(send_with_fds(socket.get(), header, std::span<const int>(&fd, 1),
+                             "cannot send the descriptor to " + path));
+    if (sent != header.size()) {
         return Error(EIO, "the header to " + path + " was cut short");
     }
     return {};
@@ -121,35 +104,12 @@ Status send_handoff(const std::string& path, const Handoff& handoff, int fd) {
 
 Result<ReceivedHandoff> receive_handoff(int socket) {
     std::array<char, kMaxHeaderBytes> buffer{};
-    iovec iov = {.iov_base = buffer.data(), .iov_len = buffer.size()};
-    msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t length;
-    do {
-        length = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-    } while (length < 0 && errno == EINTR);
-    if (length < 0) {
-        const int receive_errno = errno;
-        return Error::from_errno(receive_errno, "cannot receive a handoff");
-    }
-    std::vector<Fd> fds;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                fds.push_back(Fd::adopt(fd));
-            }
-        }
-    }
-    const std::string_view line(buffer.data(), static_cast<std::size_t>(length));
+    ReceivedBytes received =
+        LU_TRY(receive_with_fds(socket, buffer, kRoomForFds, "cannot receive a handoff"));
+    std::vector<Fd>& fds = received.fds;
+    const std::string_view line(buffer.data(), received.length);
     Handoff handoff = LU_TRY(decode_handoff(line));
-    if (fds.size() != 1 || (msg.msg_flags & MSG_CTRUNC) != 0) {
+    if (fds.size() != 1 || (received.flags & MSG_CTRUNC) != 0) {
         return Error(EBADMSG, "a handoff carries exactly one descriptor, this one " +
                                   std::to_string(fds.size()));
     }

@@ -7,19 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "unix_socket.hpp"
+
 namespace lu::protocol {
 namespace {
-
-Result<sockaddr_un> address(const std::string& path) {
-    sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-        return Error(ENAMETOOLONG, "socket path '" + path + "' is empty or longer than " +
-                                       std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
-    }
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    return addr;
-}
 
 Result<Fd> new_socket() {
     const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -44,60 +35,21 @@ Status send_message(int socket, const Message& message, std::span<const int> fds
         return Error(EINVAL, "too many descriptors for one agent message");
     }
     const std::string datagram = LU_TRY(encode(message));
-    iovec iov = {.iov_base = const_cast<char*>(datagram.data()), .iov_len = datagram.size()};
-    msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-    if (!fds.empty()) {
-        msg.msg_control = control;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-    }
-    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) {
-        const int send_errno = errno;
-        return Error::from_errno(send_errno, "cannot send to the agent socket");
-    }
+    LU_TRY(send_with_fds(socket, datagram, fds, "cannot send to the agent socket"));
     return {};
 }
 
 Result<Received> receive_message(int socket) {
     std::string buffer(kMaxMessageBytes + 1, '\0');
-    iovec iov = {.iov_base = buffer.data(), .iov_len = buffer.size()};
-    msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t length;
-    do {
-        length = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-    } while (length < 0 && errno == EINTR);
-    if (length < 0) {
-        const int receive_errno = errno;
-        return Error::from_errno(receive_errno, "cannot receive from the agent socket");
-    }
+    ReceivedBytes bytes =
+        LU_TRY(receive_with_fds(socket, buffer, kMaxFds, "cannot receive from the agent socket"));
+    const std::size_t length = bytes.length;
     Received received;
-    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-            const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-                received.fds.push_back(Fd::adopt(fd));
-            }
-        }
-    }
+    received.fds = std::move(bytes.fds);
     if (length == 0) {
         return Error(ECONNRESET, "the agent closed the connection without a reply");
     }
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-        static_cast<std::size_t>(length) > kMaxMessageBytes) {
+    if ((bytes.flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || length > kMaxMessageBytes) {
         return Error(EMSGSIZE, "agent message truncated (too long or too many descriptors)");
     }
     received.message = LU_TRY(decode(std::string_view(buffer.data(), length)));
@@ -115,7 +67,7 @@ Result<PeerCredentials> peer_credentials(int socket) {
 }
 
 Result<Fd> listen_at(const std::string& path) {
-    const sockaddr_un addr = LU_TRY(address(path));
+    const sockaddr_un addr = LU_TRY(unix_address(path));
     // Something listens there: another agent. A connection refused means a stale socket file.
     {
         Fd probe = LU_TRY(new_socket());
@@ -143,14 +95,15 @@ Result<Fd> listen_at(const std::string& path) {
 }
 
 Result<Fd> connect_to(const std::string& path) {
-    const sockaddr_un addr = LU_TRY(address(path));
+    const sockaddr_un addr = LU_TRY(unix_address(path));
     Fd fd = LU_TRY(new_socket());
     const Status connected = connect_raw(fd.get(), addr);
     if (!connected.ok()) {
         const int errnum = connected.error().errnum();
         if (errnum == ENOENT || errnum == ECONNREFUSED) {
             return Error(errnum, "the luoctl agent is not running (nothing listens on " + path +
-                                     ": " + std::strerror(errnum) + "); start it with 'luoctl agent'");
+                                     ": " + std::strerror(errnum) +
+                                     "); start it with 'luoctl agent'");
         }
         return Error::from_errno(errnum, "cannot connect to the luoctl agent at " + path);
     }

@@ -111,6 +111,20 @@ protected:
         return content;
     }
 
+    // Session "a": token 1 ("dependent") declares a dependency on token 2
+    // ("dep"); after a kexec, the incoming session, retrieved.
+    lu_session* dependent_and_dependency_across_a_kexec() {
+        lu_session* a = create("a");
+        int dep = memfd("dep");
+        lu_file* dependent = new lu_file{"dependent"};
+        dependent->deps.push_back(FakeFds::instance().lookup(dep));
+        EXPECT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
+        EXPECT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
+        kexec();
+        EXPECT_EQ(lu_core_open(core_), 0);
+        return retrieve("a");
+    }
+
     lu_core* core_ = nullptr;
     lu_handler handler_;
     std::vector<lu_session*> open_sessions_;

@@ -452,15 +452,8 @@ TEST_F(SessionTest, DeclaringADependencyHoldsItAndIsCheckedForSelf) {
 }
 
 TEST_F(SessionTest, FinishWaitsForTheDependenciesOfRetrievedFiles) {
-    lu_session* a = create("a");
-    int dep = memfd("dep");
-    lu_file* dependent = new lu_file{"dependent"};
-    dependent->deps.push_back(FakeFds::instance().lookup(dep));
-    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
-    ASSERT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
-    kexec();
-    ASSERT_EQ(lu_core_open(core_), 0);
-    lu_session* in = retrieve("a");
+    lu_session* in = dependent_and_dependency_across_a_kexec();
+    ASSERT_FALSE(HasFailure()) << "the setup failed";
     EXPECT_EQ(retrieve_content(in, 1), "dependent");
     EXPECT_EQ(lu_core_finish(core_, in), -EBUSY) << "its dependency was never retrieved";
     EXPECT_EQ(handler_.state.finishes, 0);
@@ -470,15 +463,8 @@ TEST_F(SessionTest, FinishWaitsForTheDependenciesOfRetrievedFiles) {
 }
 
 TEST_F(SessionTest, OnlyTheDependencyRetrievedFinishes) {
-    lu_session* a = create("a");
-    int dep = memfd("dep");
-    lu_file* dependent = new lu_file{"dependent"};
-    dependent->deps.push_back(FakeFds::instance().lookup(dep));
-    ASSERT_EQ(lu_core_preserve_fd(core_, a, FakeFds::instance().install(dependent), 1), 0);
-    ASSERT_EQ(lu_core_preserve_fd(core_, a, dep, 2), 0);
-    kexec();
-    ASSERT_EQ(lu_core_open(core_), 0);
-    lu_session* in = retrieve("a");
+    lu_session* in = dependent_and_dependency_across_a_kexec();
+    ASSERT_FALSE(HasFailure()) << "the setup failed";
     EXPECT_EQ(retrieve_content(in, 2), "dep");
     EXPECT_EQ(lu_core_finish(core_, in), 0) << "edges point one way";
 }

@@ -86,7 +86,8 @@ Status Session::reserve_dependencies(PreservedFile& file) {
     return ok();
 }
 
-// Drops the file's outgoing dependencies: their records and references.
+// Drops the file's outgoing dependencies: their records and references. The
+// caller rewrites the chain heads (write_heads()) once it is done releasing.
 void Session::release_dependencies(PreservedFile& file) {
     for (usize i = 0; i < file.deps.size(); i++) {
         Dependency& dep = file.deps[i];
@@ -96,7 +97,6 @@ void Session::release_dependencies(PreservedFile& file) {
             lu_file_put(dep.file);
     }
     file.deps.clear();
-    write_heads();
 }
 
 Status Session::preserve(int fd, u64 token) {
@@ -193,10 +193,9 @@ void Session::drop(PreservedFile* file, bool release_id) {
             context_.index->release(file->id);
         lu_file_put(file->file);
     }
-    if (file->slot) {
+    if (file->slot)
         file_chain_.release(file->slot);
-        write_heads();
-    }
+    write_heads();  // either chain may have given its blocks back
     context_.handlers->unpin(file->handler);
     delete file;
 }

@@ -17,6 +17,11 @@ shift 3
 fragments=()
 for f in "$@"; do fragments+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"); done
 
+# Two builds of one flavor at once (two make runs) would configure and
+# compile in the same tree: the second waits, then finds the stamp.
+exec 9>"$obj/.lu-lock"
+flock 9
+
 jobs=$(($(nproc) + 1))
 stamp=$( (cat "$src/../version"; cat "${fragments[@]}") | sha256sum | cut -d' ' -f1)
 if [ -f "$obj/.lu-stamp" ] && [ "$(cat "$obj/.lu-stamp")" = "$stamp" ] &&

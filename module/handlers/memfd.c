@@ -52,7 +52,8 @@
  *     entries: 4 MiB); pages the allocator handed out in order, and large
  *     folios, need much less.
  *
- * Freeze rewrites pos (and the crc): it may have moved since preserve.
+ * Freeze rewrites pos, seals and mode (and the crc): all three may have
+ * changed since preserve.
  *
  * Restore (new kernel). Every descriptor is checked in place (magic,
  * version, size of the record, crc, every field's range) before it is
@@ -599,12 +600,18 @@ static void lu_memfd_list_add(struct lu_memfd_desc *desc)
 	desc->crc = lu_memfd_desc_crc(desc);
 }
 
+/*
+ * The neighbours are read under the list lock too: a concurrent unpreserve
+ * of a neighbour (another session's close) relinks @desc and may free the
+ * page its old link pointed to.
+ */
 static void lu_memfd_list_del(struct lu_memfd_desc *desc)
 {
-	struct lu_memfd_desc *prev = lu_memfd_desc_at(desc->prev);
-	struct lu_memfd_desc *next = lu_memfd_desc_at(desc->next);
+	struct lu_memfd_desc *prev, *next;
 
 	guard(mutex)(&lu_memfd_list_lock);
+	prev = lu_memfd_desc_at(desc->prev);
+	next = lu_memfd_desc_at(desc->next);
 	if (prev) {
 		prev->next = desc->next;
 		prev->crc = lu_memfd_desc_crc(prev);
@@ -742,22 +749,45 @@ static void lu_memfd_unpreserve(struct liveupdate_file_op_args *args)
 	args->private_data = NULL;
 }
 
+/*
+ * What may change after preserve is taken again at the reboot: the position,
+ * and the seals and mode under the inode lock (F_SEAL_FUTURE_WRITE,
+ * F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL and fchmod() all work on a
+ * preserved memfd; F_SEAL_WRITE does not, the pins refuse it).
+ */
 static int lu_memfd_freeze(struct liveupdate_file_op_args *args)
 {
 	struct lu_memfd_state *state = args->private_data;
+	struct inode *inode = file_inode(args->file);
+	struct lu_memfd_desc *desc;
+	unsigned int seals;
+	umode_t mode;
 
 	if (WARN_ON_ONCE(!state))
 		return -EINVAL;
+	desc = state->desc;
+	inode_lock_shared(inode);
+	seals = SHMEM_I(inode)->seals;
+	mode = inode->i_mode & S_IALLUGO;
+	inode_unlock_shared(inode);
+	if (seals & ~LU_MEMFD_SEALS)
+		return -EOPNOTSUPP;
+
 	/* Under the list lock: a neighbour's unpreserve rewrites our crc too. */
 	guard(mutex)(&lu_memfd_list_lock);
-	state->desc->pos = READ_ONCE(args->file->f_pos);
-	state->desc->crc = lu_memfd_desc_crc(state->desc);
+	desc->pos = READ_ONCE(args->file->f_pos);
+	desc->seals = seals;
+	desc->mode = mode;
+	desc->crc = lu_memfd_desc_crc(desc);
 	return 0;
 }
 
 static void lu_memfd_unfreeze(struct liveupdate_file_op_args *args)
 {
-	/* Freeze only refreshed the position; nothing to undo. */
+	/*
+	 * Freeze only refreshed what the descriptor says of the file; the
+	 * next freeze refreshes it again.
+	 */
 }
 
 /* ---- the new kernel: records --------------------------------------------- */

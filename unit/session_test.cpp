@@ -178,6 +178,19 @@ TEST_F(SessionTest, ClosingARetrievedSessionFinishesIt) {
     EXPECT_EQ(lu_core_retrieve_session(core_, Name("a").bytes, &session), -ENOENT);
 }
 
+TEST_F(SessionTest, HandedOverFilesHoldTheModuleFromLoadOn) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("x"), 1), 0);
+    kexec();
+    EXPECT_EQ(fake_module_pins(), 1) << "an unload before the first open would lose them";
+    ASSERT_EQ(lu_core_open(core_), 0);
+    EXPECT_EQ(fake_module_pins(), 1);
+    close(retrieve("a"));
+    EXPECT_EQ(fake_module_pins(), 0);
+    kexec();
+    EXPECT_EQ(fake_module_pins(), 0) << "nothing handed over, nothing held";
+}
+
 TEST_F(SessionTest, ARetrievedSessionThatCannotFinishStaysUntilTheNextUpdate) {
     lu_session* a = create("a");
     ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("x"), 1), 0);
@@ -236,18 +249,48 @@ TEST_F(SessionTest, RetrievedFilesCanBePreservedAgainAfterFinish) {
     EXPECT_EQ(retrieve_content(retrieve("a"), 1), "gen1");
 }
 
-TEST_F(SessionTest, AFreezeFailureIsHandedOverAsAFailedLiveUpdate) {
+TEST_F(SessionTest, AFreezeFailureCostsOnlyItsOwnSession) {
     lu_session* a = create("a");
     ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("1"), 1), 0);
     ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("2"), 2), 0);
+    lu_session* b = create("b");
+    ASSERT_EQ(lu_core_preserve_fd(core_, b, memfd("3"), 3), 0);
     handler_.state.fail_freeze = EAGAIN;
     handler_.state.fail_freeze_token = 2;
+    lu_core_seal(core_);
+    EXPECT_EQ(handler_.state.unpreserves, 2) << "the failed session's files are not handed over";
+    EXPECT_EQ(lu_core_preserve_fd(core_, a, memfd("4"), 4), -EBUSY) << "nor can it take new ones";
     kexec();
-    char status[128];
+
+    char status[256];
     lu_core_handover_status(core_, status, sizeof(status));
-    EXPECT_STREQ(status, "failed previous kernel could not seal its handover (errno 11)");
-    EXPECT_EQ(lu_core_open(core_), -EIO);
-    EXPECT_EQ(lu_core_open(core_), -EIO) << "for the rest of the boot";
+    EXPECT_STREQ(status, "accepted");
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_core_handover_status(core_, status, sizeof(status));
+    EXPECT_STREQ(status, "accepted; not handed over: a (token 2 errno 11)");
+    lu_session* session = nullptr;
+    EXPECT_EQ(lu_core_retrieve_session(core_, Name("a").bytes, &session), -EIO);
+    EXPECT_EQ(lu_core_retrieve_session(core_, Name("a").bytes, &session), -EIO) << "every time";
+    lu_session* restored = retrieve("b");
+    EXPECT_EQ(retrieve_content(restored, 3), "3");
+    lu_status counts{};
+    lu_core_status(core_, &counts);
+    EXPECT_EQ(counts.incoming_sessions, 1u);
+}
+
+TEST_F(SessionTest, StatusTrialFreezeIsInvisibleToOtherCallers) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("1"), 1), 0);
+    handler_.state.fail_freeze = EAGAIN;
+    handler_.state.fail_freeze_token = 1;
+    lu_status status{};
+    lu_core_status(core_, &status);
+    EXPECT_EQ(status.first_error, -EAGAIN);
+    handler_.state.fail_freeze = 0;
+    lu_core_status(core_, &status);
+    EXPECT_EQ(status.first_error, 0);
+    // After either trial, the session takes files as before.
+    EXPECT_EQ(lu_core_preserve_fd(core_, a, memfd("2"), 2), 0);
 }
 
 TEST_F(SessionTest, StatusTrialFreezesAndUndoes) {
@@ -414,7 +457,7 @@ TEST_F(SessionTest, DependenciesAreResolvedAtFreezeInAnyPreserveOrder) {
         << "freeze finds the dependency's token";
 }
 
-TEST_F(SessionTest, AMissingDependencyFailsTheLiveUpdate) {
+TEST_F(SessionTest, AMissingDependencyFailsItsSession) {
     lu_session* a = create("a");
     lu_session* b = create("b");
     int dep = memfd("dep");
@@ -430,7 +473,10 @@ TEST_F(SessionTest, AMissingDependencyFailsTheLiveUpdate) {
     EXPECT_EQ(handler_.state.freezes, 0) << "checked before any freeze";
 
     kexec();
-    EXPECT_EQ(lu_core_open(core_), -EIO) << "the live update is reported failed";
+    ASSERT_EQ(lu_core_open(core_), 0);
+    lu_session* session = nullptr;
+    EXPECT_EQ(lu_core_retrieve_session(core_, Name("a").bytes, &session), -EIO);
+    EXPECT_EQ(retrieve_content(retrieve("b"), 2), "dep") << "the dependency's own session";
 }
 
 TEST_F(SessionTest, DeclaringADependencyHoldsItAndIsCheckedForSelf) {

@@ -56,7 +56,7 @@ extern "C" uint64_t lu_core_generation(const lu_core* core) {
 
 extern "C" size_t lu_core_handover_status(const lu_core* core, char* buf, size_t len) {
     lu::TextBuffer text(buf, len);
-    orchestrator_of(core).incoming().describe(text);
+    orchestrator_of(core).describe_incoming(text);
     return text.length();
 }
 

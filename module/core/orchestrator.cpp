@@ -13,6 +13,14 @@ Result<Own<Orchestrator>> Orchestrator::create() {
     PreservedBlock root = LU_TRY(PreservedBlock::create(HandoverHeaderCodec::kSize));
     Own<Orchestrator> self = LU_TRY(construct(move(root)));
     self->write_root(HandoverState::Open, 0);
+    // Sessions handed over and not read yet: from the load on, the module
+    // (and the memfd handler's restore-ahead) own their files, so an
+    // unload before the first open must not drop them (rmmod: EBUSY).
+    // Only files use FLBs, so no sessions means nothing to hold.
+    const HandoverHeader& header = self->incoming_.header;
+    if (self->incoming_.kind == IncomingKind::Accepted &&
+        header.payload_state == PayloadState::Unread && header.payload_phys != 0)
+        self->hold_module(true);
 
     int rc = lu_kho_publish(self->root_.data(), self->root_.size());
     if (rc < 0) {
@@ -62,7 +70,18 @@ Orchestrator::~Orchestrator() {
         session->abandon();
         delete session;
     }
+    hold_module(false);  // only a failed module load gets here holding it
     lu_kho_unpublish(root_.data());
+}
+
+void Orchestrator::hold_module(bool hold) {
+    if (hold == module_held_)
+        return;
+    module_held_ = hold;
+    if (hold)
+        lu_module_pin();
+    else
+        lu_module_unpin();
 }
 
 void Orchestrator::write_root(HandoverState state, u32 failure) {
@@ -81,8 +100,7 @@ Status Orchestrator::open() {
     if (phase_ == IncomingPhase::Unread) {
         read_status_ = read_incoming();
         phase_ = read_status_.is_ok() ? IncomingPhase::Read : IncomingPhase::Failed;
-        if (!incoming_sessions_.is_empty())
-            lu_module_pin();
+        hold_module(!incoming_sessions_.is_empty());
     }
     return phase_ == IncomingPhase::Failed ? err(errc::kIo) : ok();
 }
@@ -131,11 +149,31 @@ Status Orchestrator::read_incoming() {
 }
 
 Status Orchestrator::read_incoming_session(ConstByteSpan record) {
-    auto name = SessionName::parse(record.data() + SessionRecord::kNameOffset);
+    const u8* raw_name = record.data() + SessionRecord::kNameOffset;
+    auto name = SessionName::parse(raw_name);
     if (!name.is_ok())
         return name.error();
-    if (incoming_index_.find(record.data() + SessionRecord::kNameOffset))
+    if (incoming_index_.find(raw_name) || find_failed(raw_name))
         return err(errc::kExist);
+    if (wire::load<u32>(record, SessionRecord::kReservedOffset) != 0)
+        return err(errc::kBadMsg);
+
+    const u32 failure = wire::load<u32>(record, SessionRecord::kFailureOffset);
+    if (failure != 0) {
+        if (failure > static_cast<u32>(errc::kMaxErrno) ||
+            wire::load<u64>(record, SessionRecord::kFilesHeadOffset) != 0 ||
+            wire::load<u64>(record, SessionRecord::kDepsHeadOffset) != 0)
+            return err(errc::kBadMsg);
+        FailedSession failed;
+        failed.name = name.value();
+        failed.error = failure;
+        failed.token = wire::load<u64>(record, SessionRecord::kFailedTokenOffset);
+        lu_log(LU_LOG_ERR,
+               "session %s was not handed over: token %llu refused to freeze (errno %u)",
+               failed.name.c_str(), static_cast<unsigned long long>(failed.token), failure);
+        return failed_sessions_.try_append(failed);
+    }
+
     LU_TRY(incoming_index_.reserve_one());
     Own<Session> session = LU_TRY(Session::create_incoming(name.value(), context()));
     Session* raw = session.release();
@@ -199,11 +237,33 @@ Result<Session*> Orchestrator::create_session(const u8* raw_name) {
     return raw;
 }
 
+const FailedSession* Orchestrator::find_failed(const u8* raw_name) const {
+    for (usize i = 0; i < failed_sessions_.size(); i++)
+        if (failed_sessions_[i].name.matches(raw_name))
+            return &failed_sessions_[i];
+    return nullptr;
+}
+
+void Orchestrator::describe_incoming(TextBuffer& out) {
+    incoming_.describe(out);
+    Guard guard(lock_);
+    for (usize i = 0; i < failed_sessions_.size(); i++) {
+        const FailedSession& failed = failed_sessions_[i];
+        out.append(i == 0 ? "; not handed over: " : ", ")
+            .append(failed.name.c_str())
+            .append(" (token ")
+            .append(failed.token)
+            .append(" errno ")
+            .append(u64{failed.error})
+            .append(")");
+    }
+}
+
 Result<Session*> Orchestrator::retrieve_session(const u8* raw_name) {
     Guard guard(lock_);
     Session* session = incoming_index_.find(raw_name);
     if (session == nullptr)
-        return err(errc::kNoEnt);
+        return err(find_failed(raw_name) ? errc::kIo : errc::kNoEnt);
     if (session->retrieved())
         return err(errc::kInval);
     session->mark_retrieved();
@@ -228,7 +288,7 @@ void Orchestrator::release_session(Session* session) {
         }
         destroy_incoming(session);
         if (incoming_sessions_.is_empty())
-            lu_module_unpin();
+            hold_module(false);
         return;
     }
 
@@ -270,24 +330,6 @@ Status Orchestrator::register_flb(lu_handler* handler, lu_flb* flb) {
     return flbs_.link(handler, flb);
 }
 
-Session::FreezeResult Orchestrator::freeze_all(Session** failed) {
-    for (Session& session : outgoing_) {
-        Session::FreezeResult result = session.freeze();
-        if (result.status.is_ok())
-            continue;
-        *failed = &session;
-        bool undo = true;
-        outgoing_.for_each_reverse([&](Session& done) {
-            if (&done == &session)
-                undo = false;
-            else if (!undo)
-                done.unfreeze();
-        });
-        return result;
-    }
-    return Session::FreezeResult{};
-}
-
 HandoverStatus Orchestrator::status() {
     HandoverStatus status;
     Guard guard(lock_);
@@ -307,15 +349,14 @@ HandoverStatus Orchestrator::status() {
         return status;
     }
 
-    Session* failed = nullptr;
-    Session::FreezeResult trial = freeze_all(&failed);
-    if (trial.status.is_ok()) {
-        for (Session& session : outgoing_)
-            session.unfreeze();
-    } else {
-        status.first_error = trial.status;
-        status.failed_token = trial.failed_token;
-        status.failed_session = failed->name();
+    for (Session& session : outgoing_) {
+        Session::FreezeResult trial = session.trial_freeze();
+        if (!trial.status.is_ok()) {
+            status.first_error = trial.status;
+            status.failed_token = trial.failed_token;
+            status.failed_session = session.name();
+            break;
+        }
     }
     return status;
 }
@@ -325,16 +366,18 @@ void Orchestrator::seal() {
     if (frozen_)
         return;
     frozen_ = true;
-    Session* failed = nullptr;
-    Session::FreezeResult result = freeze_all(&failed);
-    if (!result.status.is_ok()) {
-        const int error = -result.status.error().to_errno();
+    // A file that refuses to freeze costs its own session only: the
+    // others are handed over, that one is reported to the next kernel.
+    for (Session& session : outgoing_) {
+        Session::FreezeResult result = session.freeze();
+        if (result.status.is_ok())
+            continue;
         lu_log(LU_LOG_ERR,
-               "live update failed: session %s token %llu refused to freeze (errno %d); "
-               "the next kernel will report it and retrieve nothing",
-               failed->name().c_str(), static_cast<unsigned long long>(result.failed_token), error);
-        write_root(HandoverState::Failed, static_cast<u32>(error));
-        return;
+               "session %s: token %llu refused to freeze (errno %d); the session is not "
+               "handed over, the next kernel reports it",
+               session.name().c_str(), static_cast<unsigned long long>(result.failed_token),
+               result.status.error().to_errno() * -1);
+        session.fail_handover(result);
     }
     for (Session& session : outgoing_)
         session.seal_records();

@@ -27,12 +27,21 @@
 #include "lu/mutex.hpp"
 #include "lu/own.hpp"
 #include "lu/result.hpp"
+#include "lu/text.hpp"
+#include "lu/vector.hpp"
 #include "preserved_block.hpp"
 #include "record_chain.hpp"
 #include "session.hpp"
 #include "session_index.hpp"
 
 namespace lu {
+
+// A session of the previous kernel that was not handed over.
+struct FailedSession {
+    SessionName name;
+    u32 error = 0;  // positive errno of the file that refused to freeze
+    u64 token = 0;
+};
 
 struct HandoverStatus {
     u64 generation = 0;
@@ -52,6 +61,11 @@ struct HandoverStatus {
 // outgoing_index_ and incoming_index_ hold exactly the sessions of
 // outgoing_ and incoming_sessions_.
 // Once frozen_, the outgoing state never changes again.
+//
+// A session whose files refused to freeze at the reboot is handed over
+// without files: the next kernel keeps its name and reason in
+// failed_sessions_, answers its RETRIEVE_SESSION with EIO and lists it in
+// the handover report, while every other session is restored.
 class Orchestrator {
 public:
     static Result<Own<Orchestrator>> create();
@@ -61,6 +75,10 @@ public:
 
     u64 generation() const { return generation_; }
     const IncomingHandover& incoming() const { return incoming_; }
+    // The incoming handover's state, then the sessions the previous kernel
+    // could not hand over (known once the sessions are read, at the first
+    // open).
+    void describe_incoming(TextBuffer& out);
     HandlerRegistry& handlers() { return registry_; }
     FlbRegistry& flbs() { return flbs_; }
 
@@ -99,9 +117,10 @@ private:
     void write_root(HandoverState state, u32 failure);
     Status read_incoming();
     Status read_incoming_session(ConstByteSpan record);
-    // Freezes all outgoing sessions; on failure unfreezes those done.
-    Session::FreezeResult freeze_all(Session** failed);
     void destroy_incoming(Session* session);
+    // Keeps the module loaded while it owns incoming files (see create()).
+    void hold_module(bool hold);
+    const FailedSession* find_failed(const u8* raw_name) const;
 
     IncomingHandover incoming_;
     u64 generation_;
@@ -116,7 +135,9 @@ private:
     // The same sessions by name.
     SessionIndex outgoing_index_;
     SessionIndex incoming_index_;
+    Vector<FailedSession> failed_sessions_;
     bool frozen_ = false;
+    bool module_held_ = false;
     enum class IncomingPhase { Unread, Read, Failed } phase_ = IncomingPhase::Unread;
     Status read_status_;
 };

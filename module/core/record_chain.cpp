@@ -14,8 +14,8 @@ namespace {
 
 constexpr u32 kBlockMagic = 0x4b42554c;  // "LUBK"
 constexpr u32 kNoSlot = 0xffffffff;
-constexpr u32 kFree = 0;
-constexpr u32 kUsed = 1;
+constexpr u32 kFree = RecordChain::kEntryFree;
+constexpr u32 kUsed = RecordChain::kEntryUsed;
 
 u32 block_crc(const u8* block) {
     u32 crc = crc32c(block, 16);
@@ -111,6 +111,12 @@ Result<u8*> RecordChain::take_block(u64 phys, ChainKind kind, usize payload_size
     return static_cast<u8*>(block);
 }
 
-void RecordChain::drop_block(u8* block) { lu_kho_free_restored(block); }
+// The page goes back to the allocator with its contents; without its magic
+// it can never pass take_block() again, should a damaged link lead back to
+// it (KHO would warn about restoring it twice).
+void RecordChain::drop_block(u8* block) {
+    wire::store<u32>(ByteSpan(block, kBlockSize), 0, 0);
+    lu_kho_free_restored(block);
+}
 
 }  // namespace lu

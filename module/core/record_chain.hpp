@@ -17,6 +17,7 @@
 // EmptyChain::KeepBlocks because something records its head only once.
 #pragma once
 
+#include "lu/errno.hpp"
 #include "lu/result.hpp"
 #include "lu/span.hpp"
 #include "lu/vector.hpp"
@@ -50,6 +51,8 @@ public:
     static constexpr usize kBlockSize = 4096;
     static constexpr usize kHeaderSize = 24;
     static constexpr usize kEntryHeaderSize = 8;
+    static constexpr u32 kEntryFree = 0;
+    static constexpr u32 kEntryUsed = 1;
 
     RecordChain(ChainKind kind, usize payload_size,
                 EmptyChain when_empty = EmptyChain::FreeBlocks);
@@ -67,8 +70,13 @@ public:
     void seal();
 
     // Reads a chain the previous kernel sealed: validates each block before
-    // restoring it, hands every used payload to `visit`, then frees the
-    // block. Stops at the first invalid block or failed visit.
+    // restoring it, hands every used payload to `visit`, then scrubs and
+    // frees the block. Stops at the first invalid block or entry (EFAULT:
+    // not this kernel's memory or misaligned; EBADMSG: not an intact block
+    // of this chain, or an entry neither free nor used; ESTALE: not
+    // preserved) or failed visit. A block is taken once: the scrub makes a
+    // chain that loops, or two chains that share a block, fail with EBADMSG
+    // at the second visit, before KHO is asked to restore it again.
     template <typename Visit>
     static Status consume(u64 head_phys, ChainKind kind, usize payload_size, Visit visit);
 
@@ -103,8 +111,11 @@ Status RecordChain::consume(u64 head_phys, ChainKind kind, usize payload_size, V
         ConstByteSpan bytes(block, kBlockSize);
         for (usize i = 0; i < cap && status.is_ok(); i++) {
             const u8* e = block + kHeaderSize + i * size;
-            if (wire::load<u32>(ConstByteSpan(e, size), 0) == 1)
+            const u32 state = wire::load<u32>(ConstByteSpan(e, size), 0);
+            if (state == kEntryUsed)
                 status = visit(ConstByteSpan(e + kEntryHeaderSize, payload_size));
+            else if (state != kEntryFree)
+                status = err(errc::kBadMsg);
         }
         phys = wire::load<u64>(bytes, 8);
         drop_block(block);

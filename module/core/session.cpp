@@ -202,6 +202,10 @@ void Session::drop(PreservedFile* file, bool release_id) {
 
 void Session::unpreserve_all() {
     Guard guard(lock_);
+    unpreserve_all_locked();
+}
+
+void Session::unpreserve_all_locked() {
     while (PreservedFile* file = files_.last()) {
         lu_handler_call call = file->call(handle());
         lu_handler_unpreserve(&call);
@@ -213,6 +217,31 @@ void Session::unpreserve_all() {
 
 Session::FreezeResult Session::freeze() {
     Guard guard(lock_);
+    return freeze_locked();
+}
+
+Session::FreezeResult Session::trial_freeze() {
+    Guard guard(lock_);
+    FreezeResult result = freeze_locked();
+    if (result.status.is_ok())
+        unfreeze_locked();
+    return result;
+}
+
+void Session::fail_handover(const FreezeResult& result) {
+    Guard guard(lock_);
+    LU_ASSERT(!result.status.is_ok());
+    unpreserve_all_locked();
+    frozen_ = true;  // nothing joins a session that is not handed over
+    if (!dir_slot_)
+        return;
+    ByteSpan record(dir_slot_.payload, SessionRecord::kSize);
+    wire::store<u32>(record, SessionRecord::kFailureOffset,
+                     static_cast<u32>(-result.status.error().to_errno()));
+    wire::store<u64>(record, SessionRecord::kFailedTokenOffset, result.failed_token);
+}
+
+Session::FreezeResult Session::freeze_locked() {
     // The dependency graph first: a file whose dependency is not in this
     // session cannot be restored whole, so the live update fails.
     for (PreservedFile& file : files_) {
@@ -256,6 +285,10 @@ Session::FreezeResult Session::freeze() {
 
 void Session::unfreeze() {
     Guard guard(lock_);
+    unfreeze_locked();
+}
+
+void Session::unfreeze_locked() {
     files_.for_each_reverse([this](PreservedFile& file) {
         if (!file.frozen)
             return;

@@ -18,12 +18,20 @@ namespace lu {
 
 // The session's record in the sessions chain.
 //   0 char name[64]   64 u64 files_head_phys   72 u64 deps_head_phys
-// (the dependency chain, DependencyRecord edges; 0: none)
+//  80 u32 failure     84 u32 reserved (0)      88 u64 failed_token
+// (the dependency chain, DependencyRecord edges; 0: none). failure is the
+// positive errno of a file that refused to freeze at the reboot; such a
+// session hands over no files (both heads 0), only its name and the reason.
+// The chain's entry size tells this layout from the 80-byte record of
+// earlier builds, whose handover the next kernel refuses (EBADMSG).
 struct SessionRecord {
-    static constexpr usize kSize = 80;
+    static constexpr usize kSize = 96;
     static constexpr usize kNameOffset = 0;
     static constexpr usize kFilesHeadOffset = 64;
     static constexpr usize kDepsHeadOffset = 72;
+    static constexpr usize kFailureOffset = 80;
+    static constexpr usize kReservedOffset = 84;
+    static constexpr usize kFailedTokenOffset = 88;
 };
 
 // What a session works with, owned by the orchestrator (outlives sessions).
@@ -78,6 +86,14 @@ public:
     };
     FreezeResult freeze();
     void unfreeze();
+    // MOD_STATUS's dry run of freeze(): the files are frozen and thawed
+    // again under the session lock, so no other caller sees the session
+    // frozen (a concurrent preserve waits instead of failing with EBUSY).
+    FreezeResult trial_freeze();
+    // At the reboot, after freeze() failed: unpreserves every file and
+    // writes the failure into the session's record, which the next kernel
+    // reports instead of restoring the session.
+    void fail_handover(const FreezeResult& result);
     void seal_records();
 
     // Incoming.
@@ -115,6 +131,9 @@ private:
     Status reserve_dependencies(PreservedFile& file);
     void release_dependencies(PreservedFile& file);
     void drop(PreservedFile* file, bool release_id);
+    void unpreserve_all_locked();
+    FreezeResult freeze_locked();
+    void unfreeze_locked();
     void write_heads();
 
     SessionName name_;

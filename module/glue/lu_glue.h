@@ -259,7 +259,9 @@ uint64_t lu_core_generation(const struct lu_core *core);
 /**
  * lu_core_handover_status() - what became of the previous kernel's handover,
  * as one line without newline: "none", "accepted", "rejected <reason>" or
- * "failed <reason>".
+ * "failed <reason>"; once the sessions are read (first open), followed by
+ * "; not handed over: NAME (token T errno E), ..." for the sessions whose
+ * files refused to freeze at the reboot.
  *
  * Return: the length written to @buf (NUL-terminated, truncated to @len).
  */
@@ -267,8 +269,9 @@ size_t lu_core_handover_status(const struct lu_core *core, char *buf, size_t len
 
 /**
  * lu_core_seal() - make the outgoing handover final; called from the reboot
- * notifier on the way to kexec. Never fails: a state that cannot be handed
- * over is written as a failed handover, which the next kernel reports.
+ * notifier on the way to kexec. Never fails: a session whose files refuse to
+ * freeze is unpreserved and written as failed, which the next kernel
+ * reports (its RETRIEVE_SESSION: -EIO); every other session is handed over.
  */
 void lu_core_seal(struct lu_core *core);
 
@@ -281,7 +284,10 @@ void lu_core_seal(struct lu_core *core);
 int lu_core_open(struct lu_core *core);
 /** lu_core_create_session() - -EINVAL bad name, -EEXIST, -EBUSY once sealed. */
 int lu_core_create_session(struct lu_core *core, const uint8_t *name, struct lu_session **out);
-/** lu_core_retrieve_session() - -ENOENT unknown, -EINVAL retrieved already. */
+/**
+ * lu_core_retrieve_session() - -ENOENT unknown, -EINVAL retrieved already,
+ * -EIO not handed over (its files refused to freeze at the reboot).
+ */
 int lu_core_retrieve_session(struct lu_core *core, const uint8_t *name, struct lu_session **out);
 /**
  * lu_core_unretrieve_session() - undo lu_core_retrieve_session() when no

@@ -62,7 +62,7 @@ static bool lu_handover_accepted(void)
 	char status[16];
 
 	lu_core_handover_status(lu_core, status, sizeof(status));
-	return !strcmp(status, "accepted");
+	return str_has_prefix(status, "accepted");
 }
 
 static int __init lu_init(void)

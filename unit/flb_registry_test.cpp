@@ -88,6 +88,54 @@ TEST_F(FlbTest, AnOutgoingReferenceHeldAcrossTheSealChangesNothingHandedOver) {
     EXPECT_EQ(flb_.state.finishes, 1) << "finished with its one file";
 }
 
+TEST_F(FlbTest, AnOutgoingReferenceHeldPastTheLastFileLeavesNoRecordBehind) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    void* obj = nullptr;
+    ASSERT_EQ(lu_core_flb_get_outgoing(core_, &flb_, &obj), 0);
+    close(a);
+    EXPECT_EQ(flb_.state.unpreserves, 0) << "the reference keeps the object";
+    lu_session* b = create("b");
+    ASSERT_EQ(lu_core_preserve_fd(core_, b, memfd("two"), 2), 0);
+    lu_session* c = create("c");
+    ASSERT_EQ(lu_core_preserve_fd(core_, c, memfd("three"), 3), 0);
+    close(c);
+    close(b);
+    lu_core_seal(core_);
+    lu_core_flb_put_outgoing(core_, &flb_);  // after the seal: touches nothing sealed
+    EXPECT_EQ(flb_.state.unpreserves, 1);
+    lu_session* d = nullptr;
+    EXPECT_EQ(lu_core_create_session(core_, Name("d").bytes, &d), -EBUSY);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0) << "no FLB record with a count of zero";
+}
+
+TEST_F(FlbTest, HandedOverFlbsPinTheirModuleUntilTheirFilesFinish) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_open(core_), 0);
+    // Never retrieved: the FLB's module must not go away (its unregister
+    // returns nothing), or the file's finish would call into freed code.
+    EXPECT_EQ(flb_.state.pins, 1);
+    EXPECT_EQ(lu_core_finish(core_, retrieve("a")), 0);
+    EXPECT_EQ(flb_.state.finishes, 1);
+    EXPECT_EQ(flb_.state.pins, 0);
+}
+
+TEST_F(FlbTest, AnFlbRegisteredAfterTheSessionsWereReadIsPinnedAtRegistration) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    kexec();
+    ASSERT_EQ(lu_core_unregister_flb(core_, &handler_, &flb_), 0) << "not read yet: free to go";
+    ASSERT_EQ(lu_core_open(core_), 0);
+    EXPECT_EQ(flb_.state.pins, 0);
+    ASSERT_EQ(lu_core_register_flb(core_, &handler_, &flb_), 0);
+    EXPECT_EQ(flb_.state.pins, 1);
+    EXPECT_EQ(lu_core_finish(core_, retrieve("a")), 0);
+    EXPECT_EQ(flb_.state.pins, 0);
+}
+
 TEST_F(FlbTest, UnregisterIsRefusedWhileIncomingFilesStillNeedIt) {
     lu_session* a = create("a");
     ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
@@ -178,6 +226,8 @@ TEST_F(FlbTest, AFailedRetrieveIsRemembered) {
     flb_.state.fail_retrieve = 0;
     get_incoming(&rc);
     EXPECT_EQ(rc, -EIO) << "not retried";
+    EXPECT_EQ(flb_.state.pins, 1) << "only for the file that still needs it";
+    EXPECT_EQ(lu_core_finish(core_, retrieve("a")), 0);
     EXPECT_EQ(flb_.state.pins, 0);
 }
 

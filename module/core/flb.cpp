@@ -29,6 +29,8 @@ void Flb::write_record() {
 
 Status Flb::acquire(RecordChain& chain) {
     if (preserved()) {
+        if (!slot_)
+            slot_ = LU_TRY(chain.allocate());  // only references kept it
         out_files_++;
         write_record();
         return ok();
@@ -59,18 +61,25 @@ void Flb::release(RecordChain& chain) {
     if (out_files_ == 0)
         return;
     out_files_--;
-    write_record();
-    unpreserve_if_unused(chain);
+    if (out_files_ == 0) {
+        // No file hands it over any more: its record leaves the chain now,
+        // even if a get_outgoing() reference keeps the object alive, so
+        // that the chain is never sealed with a count of zero and a later
+        // put_outgoing() never writes to a sealed chain.
+        chain.release(slot_);
+        slot_ = RecordSlot{};
+    } else {
+        write_record();
+    }
+    unpreserve_if_unused();
 }
 
-void Flb::unpreserve_if_unused(RecordChain& chain) {
+void Flb::unpreserve_if_unused() {
     if (preserved())
         return;
     lu_flb_call call{handle_, out_data_, out_obj_};
     lu_flb_unpreserve(&call);
     lu_flb_unpin(handle_);
-    chain.release(slot_);
-    slot_ = RecordSlot{};
     out_data_ = 0;
     out_obj_ = nullptr;
 }
@@ -82,15 +91,20 @@ Result<void*> Flb::get_outgoing() {
     return out_obj_;
 }
 
-void Flb::put_outgoing(RecordChain& chain) {
+void Flb::put_outgoing() {
     if (out_refs_ == 0)
         return;
     out_refs_--;
-    unpreserve_if_unused(chain);
+    unpreserve_if_unused();
 }
 
 void Flb::load(u64 data, u64 count) {
     if (in_state_ != InState::Absent)
+        return;
+    // Files of the previous kernel need it until they finish, and the
+    // FLB's unregister cannot refuse an unload: its module stays pinned
+    // until then, retrieved or not.
+    if (!lu_flb_pin(handle_))
         return;
     in_state_ = InState::Loaded;
     in_data_ = data;
@@ -134,11 +148,13 @@ void Flb::put_incoming() {
     if (!retrieve().is_ok()) {
         lu_log(LU_LOG_WARN, "FLB %s: retrieve failed; cannot finish it", compatible());
         in_state_ = InState::Finished;
+        lu_flb_unpin(handle_);  // load()'s
         return;
     }
     lu_flb_call call{handle_, in_data_, in_obj_};
     lu_flb_finish(&call);
-    lu_flb_unpin(handle_);
+    lu_flb_unpin(handle_);  // retrieve()'s
+    lu_flb_unpin(handle_);  // load()'s
     in_obj_ = nullptr;
     in_data_ = 0;
     in_state_ = InState::Finished;

@@ -33,10 +33,11 @@ struct FlbRecord {
 
 // Invariants: handle_ is registered (linked to users_ > 0 handlers, or kept
 // while busy()). Outgoing: preserved() exactly when out_files_ or
-// out_refs_ is non-zero, and then
-// the FLB's module is pinned and slot_ is its record. Incoming: in_state_
-// Loaded means in_count_ uses remain; retrieve_status_ 1 means the object
-// is live and the module pinned.
+// out_refs_ is non-zero, and then the FLB's module is pinned; slot_ is its
+// record exactly when out_files_ is non-zero (the record's count).
+// Incoming: in_state_ Loaded means in_count_ uses remain and the module is
+// pinned; retrieve_status_ 1 means the object is live and the module
+// pinned once more.
 class Flb {
 public:
     explicit Flb(lu_flb* handle) : handle_(handle) {}
@@ -52,7 +53,7 @@ public:
     Status acquire(RecordChain& chain);
     void release(RecordChain& chain);
     Result<void*> get_outgoing();
-    void put_outgoing(RecordChain& chain);
+    void put_outgoing();
 
     // Incoming. load(): the previous kernel's record, once.
     enum class InState { Absent, Loaded, Finished };
@@ -66,7 +67,7 @@ public:
 private:
     bool preserved() const { return out_files_ + out_refs_ > 0; }
     void write_record();
-    void unpreserve_if_unused(RecordChain& chain);
+    void unpreserve_if_unused();
     Status retrieve();
 
     lu_flb* handle_;

@@ -75,6 +75,7 @@ Status FlbRegistry::link(lu_handler* handler, lu_flb* handle) {
     }
     LU_ASSERT(links_.try_append(Link{handler, flb}).is_ok());  // reserved above
     flb->users++;
+    load_incoming(*flb);  // pins its module while handed-over files need it
     return ok();
 }
 
@@ -164,7 +165,7 @@ void FlbRegistry::put_outgoing(lu_flb* handle) {
     Guard guard(lock_);
     Flb* flb = find(handle);
     if (flb != nullptr)
-        flb->put_outgoing(chain_);
+        flb->put_outgoing();
 }
 
 Result<void*> FlbRegistry::get_incoming(lu_flb* handle) {
@@ -186,6 +187,9 @@ void FlbRegistry::put_incoming(lu_flb* handle) {
 Status FlbRegistry::add_incoming(ConstByteSpan record) {
     if (wire::load<u32>(record, FlbRecord::kVersionOffset) != FlbRecord::kVersion)
         return err(errc::kProtoNoSupport);
+    // The reserved word after the version (flb.hpp's layout) is zero.
+    if (wire::load<u32>(record, FlbRecord::kVersionOffset + 4) != 0)
+        return err(errc::kBadMsg);
     Incoming in;
     for (usize i = 0; i < FlbRecord::kCompatibleCapacity; i++)
         in.compatible[i] = static_cast<char>(record[FlbRecord::kCompatibleOffset + i]);
@@ -199,7 +203,10 @@ Status FlbRegistry::add_incoming(ConstByteSpan record) {
     for (usize i = 0; i < incoming_.size(); i++)
         if (same_compatible(incoming_[i].compatible, in.compatible))
             return err(errc::kExist);
-    return incoming_.try_append(in);
+    LU_TRY(incoming_.try_append(in));
+    if (Flb* flb = find(in.compatible))
+        load_incoming(*flb);  // registered before the sessions were read
+    return ok();
 }
 
 void FlbRegistry::seal() {

@@ -39,6 +39,10 @@ KERNEL_REPORTS = (
 # A kmemleak or lockdep flood says nothing more after the first few lines.
 MAX_KERNEL_REPORTS = 10
 
+# Online CPUs of every guest (lu.cpus= tells the guest how many to expect):
+# concurrency bugs need threads that really run at once.
+GUEST_CPUS = 2
+
 # Seconds per boot for tests without a TIMEOUT header. KASAN, lockdep and
 # kmemleak under TCG make the debug flavor about three times slower, so a
 # TIMEOUT header is scaled the same way there.
@@ -77,7 +81,10 @@ def qemu_command(args, initrd, cmdline):
         accel = ["-accel", "kvm", "-cpu", "host"]
     else:
         accel = ["-accel", "tcg", "-cpu", "max"]
-    return ["qemu-system-x86_64", *accel, "-m", "2G", "-smp", "2",
+    # One CPU per socket: the guest has no ACPI, and SeaBIOS's MP table
+    # lists one processor per package, so cores of one socket stay offline.
+    smp = f"{GUEST_CPUS},sockets={GUEST_CPUS},cores=1,threads=1"
+    return ["qemu-system-x86_64", *accel, "-m", "2G", "-smp", smp,
             "-nographic", "-no-reboot",
             "-kernel", os.path.join(args.outdir, "bzImage"),
             "-initrd", initrd, "-append", cmdline]
@@ -183,7 +190,7 @@ def run_test(args, initrd, path, header):
     # the hosts this is for run anyway.
     cmdline = ["console=ttyS0", "kho=on", "no5lvl", "retain_initrd", "panic=-1",
                "loglevel=7", f"lu.test={name}", "lu.stage=1",
-               f"lu.stages={stages}"]
+               f"lu.stages={stages}", f"lu.cpus={GUEST_CPUS}"]
     if args.flavor == "debug":
         # KHO sizes its scratch areas at 200% of early memblock use, which
         # KASAN's shadow makes too large to reserve in a 2 GiB guest; fixed

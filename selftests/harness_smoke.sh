@@ -11,8 +11,20 @@ has_arg() {
 	return 1
 }
 
+# online_cpus_as_asked: as many CPUs online as the harness gave the guest
+# (lu.cpus=N): an SMP guest that boots uniprocessor hides every race.
+online_cpus_as_asked() {
+	want=$(sed -n 's/.*lu\.cpus=\([0-9]*\).*/\1/p' /proc/cmdline)
+	got=$(grep -c '^processor' /proc/cpuinfo)
+	[ -n "$want" ] && [ "$got" = "$want" ] || {
+		echo "online CPUs: $got, asked for: ${want:-?} ($(cat /sys/devices/system/cpu/online))"
+		return 1
+	}
+}
+
 stage_1() {
 	check "cmdline has lu.stage=1" has_arg lu.stage=1
+	check "every CPU the harness gave the guest is online" online_cpus_as_asked
 	check "cmdline has kho=on" has_arg kho=on
 	# /sys/kernel/debug/kho/in only exists in a kernel that received a KHO
 	# tree, so a cold boot must not have it.
@@ -23,6 +35,7 @@ stage_1() {
 
 stage_2() {
 	check "cmdline has lu.stage=2" has_arg lu.stage=2
+	check "every CPU is online after the kexec" online_cpus_as_asked
 	check "booted with an incoming KHO tree" test -e /sys/kernel/debug/kho/in/fdt
 	check "KHO is set up again for a further kexec" test -d /sys/kernel/debug/kho/out
 }

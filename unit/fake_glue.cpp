@@ -37,6 +37,8 @@ FakeKho& FakeKho::instance() {
 void FakeKho::reset() {
     for (auto& [phys, block] : blocks_)
         delete block;
+    for (auto& [phys, block] : freed_)
+        delete block;
     *this = FakeKho();
 }
 
@@ -78,12 +80,15 @@ int FakeKho::find_incoming(uint64_t* phys, uint64_t* size) {
 }
 
 const void* FakeKho::peek(uint64_t phys, uint64_t) {
-    return blocks_.count(phys) ? reinterpret_cast<const void*>(phys) : nullptr;
+    return blocks_.count(phys) || freed_.count(phys) ? reinterpret_cast<const void*>(phys)
+                                                     : nullptr;
 }
 
 void* FakeKho::restore(uint64_t phys) {
-    if (!incoming_preserved_.count(phys))
+    if (!incoming_preserved_.count(phys)) {
+        bad_restores++;
         return nullptr;  // the kernel WARNs here; the core must never get this far
+    }
     incoming_preserved_.erase(phys);
     blocks_[phys]->restored = true;
     restores++;
@@ -95,7 +100,7 @@ void FakeKho::free_restored(void* mem) {
     auto found = blocks_.find(phys);
     if (found == blocks_.end() || !found->second->restored)
         return;  // the kernel would free a page it does not own: a core bug
-    delete found->second;
+    freed_[phys] = found->second;
     blocks_.erase(found);
     freed_restored++;
 }

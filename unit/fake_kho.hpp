@@ -33,6 +33,10 @@ public:
     // Observations.
     int restores = 0;
     int freed_restored = 0;
+    // Restores of memory that is not a preservation the previous kernel
+    // made, or one already restored: KHO warns about those, so the core
+    // must never ask (its validation should have refused the address).
+    int bad_restores = 0;
     // Blocks the previous kernel handed over that nobody restored yet.
     size_t unrestored() const { return incoming_preserved_.size(); }
     size_t preserved_blocks() const { return preserved_.size(); }
@@ -61,6 +65,9 @@ private:
         int boot = 0;  // the boot that allocated it
     };
     std::map<uint64_t, Block*> blocks_;      // every block alive in this "boot"
+    // Restored blocks given back: as a freed page, they still read as they
+    // were (peek() finds them) but are no preservation any more.
+    std::map<uint64_t, Block*> freed_;
     std::set<uint64_t> preserved_;           // outgoing preservations
     std::set<uint64_t> incoming_preserved_;  // handed over, not yet restored
     void* outgoing_ = nullptr;

@@ -2,6 +2,8 @@
 // File-Lifecycle-Bound objects across fake kexecs: preserved with the first
 // dependent file, unpreserved with the last, handed over with their count,
 // retrieved on demand, finished with the last dependent file.
+#include "crc32c.hpp"
+#include "record_chain.hpp"
 #include "session_fixture.hpp"
 
 namespace {
@@ -267,6 +269,29 @@ TEST_F(FlbTest, ACorruptedFlbRecordFailsTheHandover) {
     FakeFds::instance().reset();
     boot();
     EXPECT_EQ(lu_core_open(core_), -EIO);
+}
+
+TEST_F(FlbTest, AnFlbRecordWithItsReservedWordSetFailsTheHandover) {
+    lu_session* a = create("a");
+    ASSERT_EQ(lu_core_preserve_fd(core_, a, memfd("one"), 1), 0);
+    lu_core_seal(core_);
+    FakeKho::instance().reboot();
+    uint64_t flbs = 0;
+    memcpy(&flbs, FakeKho::instance().incoming_record() + 64, sizeof(flbs));
+    ASSERT_NE(flbs, 0u);
+    // The first entry's record starts at 24 + 8; its reserved word at 4.
+    uint8_t* block = reinterpret_cast<uint8_t*>(flbs);
+    block[24 + 8 + 4] = 1;
+    // With the block's checksum recomputed, only the field check is left.
+    uint32_t crc = lu::crc32c(block + 20, lu::RecordChain::kBlockSize - 20, lu::crc32c(block, 16));
+    memcpy(block + 16, &crc, sizeof(crc));
+    abandoned_kernels().push_back(core_);
+    core_ = nullptr;
+    open_sessions_.clear();
+    FakeFds::instance().reset();
+    boot();
+    EXPECT_EQ(lu_core_open(core_), -EIO);
+    EXPECT_EQ(FakeKho::instance().bad_restores, 0);
 }
 
 }  // namespace

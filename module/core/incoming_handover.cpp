@@ -57,6 +57,12 @@ IncomingHandover IncomingHandover::adopt() {
     IncomingHandover incoming;
     incoming.header = decoded.release_value();
     incoming.generation = incoming.header.generation;
+    // Both marks are outside the checksum. The consumed mark is only ever
+    // written after the adopted one (by this kernel); a record read for the
+    // first time that claims to be consumed would silently hand over
+    // nothing, and leave every block it names reserved.
+    if (!incoming.header.adopted && incoming.header.payload_state != PayloadState::Unread)
+        return rejected(errc::kInval);
 
     // A reload of the module in the same boot finds the record it already
     // restored: reading it again is safe, restoring it again is not.

@@ -8,7 +8,8 @@
  *               the last, handed over, retrieved on demand and finished
  *               with the last file; lutest stays pinned meanwhile
  *   rollback    a failed preserve rolls the FLB back; a failed freeze of the
- *               2nd file unfreezes the 1st and the live update fails
+ *               2nd file unfreezes the 1st, and at the kexec costs its own
+ *               session only: the next kernel reports it, restores the rest
  *   finish      can_finish refusal keeps everything retryable; a failed
  *               retrieve is remembered; unretrieved files finish too
  *   deps        declared dependencies: a missing one fails the freeze; a
@@ -254,12 +255,33 @@ static void rollback_1(void)
 	      st.failed_session);
 	CHECK_PARAM("freezes", 1);
 	CHECK_PARAM("unfreezes", 1);
+	/* Armed at the kexec too: that costs "rollback", not the bystander. */
+	CHECK_ERR(lu_preserve_fd(session(dev, "bystander"), lutest_open(42), 7), 0,
+		  "a file in another session");
 	lu_hold_until_kexec(READY);
 }
 
 static void rollback_2(void)
 {
-	CHECK_ERR(lu_open_dev(), -EIO, "the failed live update is reported: nothing to retrieve");
+	int dev = open_dev();
+	char report[512] = "";
+	FILE *f = fopen("/sys/class/misc/liveupdate/handover", "r");
+	int s;
+
+	if (f) {
+		if (!fgets(report, sizeof(report), f))
+			report[0] = '\0';
+		fclose(f);
+	}
+	lu_diag("handover: %s", report);
+	CHECK(strstr(report, "not handed over: rollback (token 2 errno 5)") != NULL,
+	      "the handover report names the session whose file refused to freeze");
+	CHECK_ERR(lu_retrieve_session(dev, "rollback"), -EIO,
+		  "its RETRIEVE_SESSION says it was not handed over");
+	CHECK_ERR(lu_retrieve_session(dev, "rollback"), -EIO, "every time");
+	s = retrieve_session(dev, "bystander");
+	check_retrieved(s, 7, 42);
+	CHECK_ERR(lu_finish(s), 0, "the other session is whole and finishes");
 }
 
 /* ---- finish ------------------------------------------------------------ */

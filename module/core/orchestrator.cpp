@@ -292,16 +292,16 @@ void Orchestrator::release_session(Session* session) {
         return;
     }
 
-    {
-        Guard guard(lock_);
-        // Sealed for the kexec already: the session must go as it is.
-        if (frozen_)
-            return;
-        outgoing_.remove(*session);
-        outgoing_index_.remove(*session);
-        sessions_chain_.release(session->leave_handover());
-        write_root(HandoverState::Open, 0);
-    }
+    Guard guard(lock_);
+    // Sealed for the kexec already: the session must go as it is.
+    if (frozen_)
+        return;
+    outgoing_.remove(*session);
+    outgoing_index_.remove(*session);
+    sessions_chain_.release(session->leave_handover());
+    write_root(HandoverState::Open, 0);
+    // Still under the lock: unpreserving changes the FLB chain, which a
+    // concurrent seal() must not have sealed yet.
     session->unpreserve_all();
     delete session;
 }

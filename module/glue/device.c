@@ -217,9 +217,12 @@ static int lu_open(struct inode *inode, struct file *file)
 	if (atomic_cmpxchg(&lu_dev_in_use, 0, 1))
 		return -EBUSY;
 	err = lu_core_open(lu_core);
-	if (err)
+	if (err) {
 		atomic_set(&lu_dev_in_use, 0);
-	return err;
+		return err;
+	}
+	lu_memfd_opened();
+	return 0;
 }
 
 static int lu_release(struct inode *inode, struct file *file)

@@ -84,12 +84,16 @@
  * comes back sparse (the preserve side had to fill its holes).
  *
  * When the module loads in the new kernel after an accepted handover, it
- * starts restoring every memfd of the list at once, in preservation order,
- * on an unbound workqueue (one worker per CPU): RETRIEVE_FD then hands over
- * a file that is ready, waits for one that is being restored, or restores a
- * file no worker started yet itself. The workers' timings are in debugfs
- * (liveupdate_memfd: each file of 1 MiB or more, when it was queued,
- * started and ready, in microseconds since the module loaded).
+ * checks every descriptor of the list, and once /dev/liveupdate is first
+ * opened it restores them all at once, in preservation order, on an unbound
+ * workqueue (one worker per CPU), charged to the memory cgroup of the
+ * process that opened the device (the agent that drives the live update;
+ * a module-load worker would charge the root cgroup): RETRIEVE_FD then
+ * hands over a file that is ready, waits for one that is being restored, or
+ * restores a file no worker started yet itself, in the retriever's cgroup.
+ * The workers' timings are in debugfs (liveupdate_memfd: each file of
+ * 1 MiB or more, when it was queued, started and ready, in microseconds
+ * since the module loaded).
  *
  * Finish frees everything a never-retrieved file's record refers to (a
  * file a worker restored is simply dropped; if the core cannot read the
@@ -127,6 +131,7 @@
 #include <linux/kho/abi/kexec_handover.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -134,9 +139,11 @@
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
@@ -797,6 +804,58 @@ static void lu_memfd_desc_free(struct lu_memfd_desc *desc)
 	folio_put(virt_to_folio(desc));
 }
 
+/*
+ * KHO marks the first page of every block the previous kernel preserved, in
+ * its struct page (kexec_handover.c's union kho_page_info in page->private:
+ * the block's order and a magic), and clears the mark when the block is
+ * restored. Restoring anything else is a kernel warning (or, for two
+ * restores of one block at once, two owners of one page), so every address
+ * a record holds is checked against the mark before KHO sees it or its
+ * page is read.
+ */
+#define LU_MEMFD_KHO_MAGIC 0x4b484f50U /* "KHOP" */
+
+union lu_memfd_kho_info {
+	unsigned long page_private;
+	struct {
+		unsigned int order;
+		unsigned int magic;
+	};
+};
+static_assert(sizeof(union lu_memfd_kho_info) == sizeof(unsigned long));
+
+/* A block of 2^@order pages at @pfn that KHO holds and nobody restored. */
+static bool lu_memfd_kho_block(unsigned long pfn, unsigned int order)
+{
+	union lu_memfd_kho_info info;
+	struct page *page;
+
+	if (!pfn || !IS_ALIGNED(pfn, 1UL << order))
+		return false;
+	page = pfn_to_online_page(pfn);
+	if (!page)
+		return false;
+	info.page_private = READ_ONCE(page->private);
+	return info.magic == LU_MEMFD_KHO_MAGIC && info.order == order;
+}
+
+/* @nr pages at @pfn, as the blocks kho_restore_pages() takes them in. */
+static bool lu_memfd_kho_pages(unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+
+	if (!pfn || end <= pfn)
+		return false;
+	while (pfn < end) {
+		unsigned int order = min_t(unsigned int, __ffs(pfn), ilog2(end - pfn));
+
+		if (!lu_memfd_kho_block(pfn, order))
+			return false;
+		pfn += 1UL << order;
+	}
+	return true;
+}
+
 /* Every field of a descriptor, before any of them is used. */
 static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 {
@@ -835,11 +894,15 @@ static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 		}
 		return true;
 	}
+	/*
+	 * Exactly the pages the entries need: kho_restore_vmalloc() allocates
+	 * an array for total_pages before it looks at any of them.
+	 */
 	if (check_mul_overflow(desc->nr_runs, (u64)desc->entry_size,
 			       &table_bytes) ||
 	    desc->table.order ||
-	    (u64)desc->table.total_pages << PAGE_SHIFT < table_bytes ||
-	    !desc->table.first.phys) {
+	    desc->table.total_pages != DIV_ROUND_UP_ULL(table_bytes, PAGE_SIZE) ||
+	    !desc->table.first.phys || !PAGE_ALIGNED(desc->table.first.phys)) {
 		pr_err("descriptor's table does not fit its entries\n");
 		return false;
 	}
@@ -848,16 +911,19 @@ static bool lu_memfd_desc_valid(struct lu_memfd_desc *desc)
 
 /*
  * The descriptor at @phys, checked where the previous kernel left it,
- * before KHO is asked to restore its page (restoring memory that was not
- * preserved is a kernel warning). Return: the restored, checked descriptor
- * (free with lu_memfd_desc_free()), or ERR_PTR(-EINVAL).
+ * before KHO is asked to restore its page: first that it is a page KHO
+ * holds (so it is RAM, and not taken yet: a list that loops, or two
+ * records that name one descriptor, stop here), then its fields. Return:
+ * the restored, checked descriptor (free with lu_memfd_desc_free()), or
+ * ERR_PTR(-EINVAL).
  */
 static struct lu_memfd_desc *lu_memfd_desc_restore(u64 phys)
 {
 	struct folio *folio;
 
-	if (!phys || !PAGE_ALIGNED(phys) || !pfn_to_online_page(PHYS_PFN(phys))) {
-		pr_err("bad descriptor address %#llx\n", phys);
+	if (!phys || !PAGE_ALIGNED(phys) || !lu_memfd_kho_block(PHYS_PFN(phys), 0)) {
+		pr_err("descriptor address %#llx is not a page the previous kernel handed over\n",
+		       phys);
 		return ERR_PTR(-EINVAL);
 	}
 	if (!lu_memfd_desc_valid(phys_to_virt(phys)))
@@ -870,12 +936,42 @@ static struct lu_memfd_desc *lu_memfd_desc_restore(u64 phys)
 	return folio_address(folio);
 }
 
-/* Alignment and coverage of every run of a restored table. */
+/* Memory a record names: PFNs [start, end), and whose record it is. */
+struct lu_memfd_extent {
+	unsigned long start;
+	unsigned long end;
+	struct lu_memfd_pf *pf;
+};
+
+static int lu_memfd_extent_cmp(const void *a, const void *b)
+{
+	const struct lu_memfd_extent *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int lu_memfd_pfn_cmp(const void *a, const void *b)
+{
+	const unsigned long *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Every run of @table (the restored table, or the previous kernel's in
+ * place): aligned, within the file (no folio starts past its last page)
+ * and covering it, no two naming the same page, and each a block KHO holds
+ * with the order the run says (kho_restore_folio() and kho_restore_pages()
+ * warn about anything else, and would take a larger block whole).
+ */
 static bool lu_memfd_table_valid(const struct lu_memfd_desc *desc,
 				 const u64 *table)
 {
 	u64 nr_pages = DIV_ROUND_UP_ULL(desc->size, PAGE_SIZE);
+	struct lu_memfd_extent *extents;
 	u64 next = 0, i;
+	bool apart = true;
+	u32 j;
 
 	if (lu_memfd_crc(table, desc->nr_runs * sizeof(*table)) !=
 	    desc->table_crc) {
@@ -885,19 +981,60 @@ static bool lu_memfd_table_valid(const struct lu_memfd_desc *desc,
 	for (i = 0; i < desc->nr_runs; i++) {
 		unsigned int order = lu_memfd_run_order(table[i]);
 		unsigned long pfn = lu_memfd_run_pfn(table[i]);
-		u64 pages = lu_memfd_run_count(table[i]) << order;
+		u64 count = lu_memfd_run_count(table[i]);
 
-		if (order > MAX_PAGECACHE_ORDER || next >= nr_pages || !pfn ||
+		if (order > MAX_PAGECACHE_ORDER || !pfn ||
 		    !IS_ALIGNED(next, 1UL << order) ||
-		    !IS_ALIGNED(pfn, 1UL << order)) {
+		    !IS_ALIGNED(pfn, 1UL << order) ||
+		    next + ((count - 1) << order) >= nr_pages) {
 			pr_err("folio table entry %llu is invalid\n", i);
 			return false;
 		}
-		next += pages;
+		next += count << order;
 	}
 	if (next < nr_pages) {
 		pr_err("folio table covers %llu of %llu pages\n", next, nr_pages);
 		return false;
+	}
+
+	extents = kvmalloc_array(desc->nr_runs, sizeof(*extents), GFP_KERNEL | __GFP_NOWARN);
+	if (!extents) {
+		pr_err("no memory to check the folio table\n");
+		return false;
+	}
+	for (i = 0; i < desc->nr_runs; i++) {
+		extents[i].start = lu_memfd_run_pfn(table[i]);
+		extents[i].end = extents[i].start +
+			((unsigned long)lu_memfd_run_count(table[i]) << lu_memfd_run_order(table[i]));
+	}
+	sort(extents, desc->nr_runs, sizeof(*extents), lu_memfd_extent_cmp, NULL);
+	/* Sorted by start, a run overlaps another only if it overlaps the one before. */
+	for (i = 1; i < desc->nr_runs && apart; i++)
+		apart = extents[i].start >= extents[i - 1].end;
+	kvfree(extents);
+	if (!apart) {
+		pr_err("folio table names a page twice\n");
+		return false;
+	}
+
+	for (i = 0; i < desc->nr_runs; i++) {
+		unsigned int order = lu_memfd_run_order(table[i]);
+		unsigned long pfn = lu_memfd_run_pfn(table[i]);
+		u32 count = lu_memfd_run_count(table[i]);
+		bool held = true;
+
+		if (!order)
+			held = lu_memfd_kho_pages(pfn, count);
+		for (j = 0; order && j < count && held; j++) {
+			held = lu_memfd_kho_block(pfn + ((unsigned long)j << order), order);
+			if (!(j % LU_MEMFD_PIN_BATCH))
+				cond_resched();
+		}
+		if (!held) {
+			pr_err("folio table entry %llu names memory the previous kernel did not hand over\n",
+			       i);
+			return false;
+		}
 	}
 	return true;
 }
@@ -909,17 +1046,81 @@ static void lu_memfd_table_free(struct lu_memfd_desc *desc, u64 *table)
 }
 
 /*
+ * KHO's own record of a vmalloc'ed table (struct kho_vmalloc: a list of
+ * chunk pages, each listing data pages), checked where the previous kernel
+ * left it, because kho_restore_vmalloc() follows every address in it: each
+ * a block KHO holds, none twice, the list exactly as long as the table.
+ * Return: the PFNs of the data pages (total_pages of them, in order), then
+ * of the chunks (*@nr_chunks), kvmalloc'ed; NULL if the record is bad.
+ */
+static unsigned long *lu_memfd_vmalloc_pages(const struct kho_vmalloc *v,
+					     unsigned long *nr_chunks)
+{
+	/* KHO starts a new chunk whenever one is full, even for nothing. */
+	unsigned long total = v->total_pages, max_chunks = total / KHO_VMALLOC_SIZE + 1;
+	unsigned long pages = 0, chunks = 0, *pfns, *sorted, i;
+	u64 phys = v->first.phys;
+	bool ok = true;
+
+	pfns = kvmalloc_array(total + max_chunks, sizeof(*pfns), GFP_KERNEL | __GFP_NOWARN);
+	if (!pfns)
+		return NULL;
+	while (phys && ok) {
+		const struct kho_vmalloc_chunk *chunk;
+
+		if (chunks == max_chunks || !PAGE_ALIGNED(phys) ||
+		    !lu_memfd_kho_block(PHYS_PFN(phys), 0)) {
+			ok = false;
+			break;
+		}
+		pfns[total + chunks++] = PHYS_PFN(phys);
+		chunk = phys_to_virt(phys);
+		for (i = 0; i < KHO_VMALLOC_SIZE && chunk->phys[i] && ok; i++) {
+			ok = pages < total && PAGE_ALIGNED(chunk->phys[i]) &&
+			     lu_memfd_kho_block(PHYS_PFN(chunk->phys[i]), v->order);
+			if (ok)
+				pfns[pages++] = PHYS_PFN(chunk->phys[i]);
+		}
+		phys = chunk->hdr.next.phys;
+	}
+	ok = ok && pages == total;
+	if (ok) {
+		sorted = kvmemdup(pfns, (total + chunks) * sizeof(*pfns), GFP_KERNEL | __GFP_NOWARN);
+		ok = sorted;
+		if (sorted) {
+			sort(sorted, total + chunks, sizeof(*sorted), lu_memfd_pfn_cmp, NULL);
+			for (i = 1; i < total + chunks && ok; i++)
+				ok = sorted[i] != sorted[i - 1];
+			kvfree(sorted);
+		}
+	}
+	if (!ok) {
+		pr_err("the folio table's pages are not the ones the previous kernel handed over\n");
+		kvfree(pfns);
+		return NULL;
+	}
+	*nr_chunks = chunks;
+	return pfns;
+}
+
+/*
  * Restore and check the table of @desc (which has runs). Return: the table
  * (free with lu_memfd_table_free()), or ERR_PTR(-EINVAL).
  */
 static u64 *lu_memfd_table_restore(struct lu_memfd_desc *desc)
 {
+	unsigned long *pfns, chunks;
 	u64 *table;
 
-	if (desc->flags & LU_MEMFD_INLINE)
+	if (desc->flags & LU_MEMFD_INLINE) {
 		table = lu_memfd_inline_runs(desc);
-	else
+	} else {
+		pfns = lu_memfd_vmalloc_pages(&desc->table, &chunks);
+		if (!pfns)
+			return ERR_PTR(-EINVAL);
+		kvfree(pfns);
 		table = kho_restore_vmalloc(&desc->table);
+	}
 	if (!table) {
 		pr_err("cannot restore the folio table\n");
 		return ERR_PTR(-EINVAL);
@@ -1364,6 +1565,7 @@ enum lu_memfd_pf_state { LU_MEMFD_QUEUED, LU_MEMFD_RUNNING, LU_MEMFD_DONE };
  * struct lu_memfd_pf - one memfd of the previous kernel, restored ahead.
  * @hnode:    in lu_memfd_pfs, by @phys, until taken.
  * @node:     in lu_memfd_pf_log once taken, if big enough to be reported.
+ * @pending:  in lu_memfd_pf_pending until the restores start.
  * @phys:     its descriptor's address: the handle the session passes.
  * @desc:     the restored descriptor, until the restore consumes it.
  * @size:     the file size.
@@ -1378,6 +1580,7 @@ enum lu_memfd_pf_state { LU_MEMFD_QUEUED, LU_MEMFD_RUNNING, LU_MEMFD_DONE };
 struct lu_memfd_pf {
 	struct hlist_node hnode;
 	struct list_head node;
+	struct list_head pending;
 	u64 phys;
 	struct lu_memfd_desc *desc;
 	u64 size;
@@ -1393,6 +1596,14 @@ struct lu_memfd_pf {
 static DEFINE_MUTEX(lu_memfd_pf_lock);
 static DEFINE_HASHTABLE(lu_memfd_pfs, 10);
 static LIST_HEAD(lu_memfd_pf_log);
+/*
+ * The restores wait for the first open of /dev/liveupdate, then run charged
+ * to the opener's memory cgroup (see "Restore" above); until then the walk
+ * leaves its entries on lu_memfd_pf_pending, in preservation order.
+ */
+static LIST_HEAD(lu_memfd_pf_pending);
+static bool lu_memfd_pf_started;
+static struct mem_cgroup *lu_memfd_memcg;
 static struct workqueue_struct *lu_memfd_wq;
 static struct lu_memfd_root *lu_memfd_in_root;
 /* Complete when every entry the walk will queue is in lu_memfd_pfs. */
@@ -1418,13 +1629,41 @@ static void lu_memfd_pf_run(struct lu_memfd_pf *pf)
 static void lu_memfd_pf_work(struct work_struct *work)
 {
 	struct lu_memfd_pf *pf = container_of(work, struct lu_memfd_pf, work);
+	struct mem_cgroup *old;
 
 	scoped_guard(mutex, &lu_memfd_pf_lock) {
 		if (pf->state != LU_MEMFD_QUEUED)
 			return;
 		pf->state = LU_MEMFD_RUNNING;
 	}
+	old = set_active_memcg(lu_memfd_memcg);
 	lu_memfd_pf_run(pf);
+	set_active_memcg(old);
+}
+
+/* Queue @pf's restore, or keep it for lu_memfd_opened(); pf lock held. */
+static void lu_memfd_pf_queue(struct lu_memfd_pf *pf)
+{
+	lockdep_assert_held(&lu_memfd_pf_lock);
+	if (lu_memfd_pf_started)
+		queue_work(lu_memfd_wq, &pf->work);
+	else
+		list_add_tail(&pf->pending, &lu_memfd_pf_pending);
+}
+
+void lu_memfd_opened(void)
+{
+	struct lu_memfd_pf *pf, *tmp;
+
+	guard(mutex)(&lu_memfd_pf_lock);
+	if (lu_memfd_pf_started || !lu_memfd_wq)
+		return;
+	lu_memfd_pf_started = true;
+	lu_memfd_memcg = get_mem_cgroup_from_mm(current->mm);
+	list_for_each_entry_safe(pf, tmp, &lu_memfd_pf_pending, pending) {
+		list_del_init(&pf->pending);
+		queue_work(lu_memfd_wq, &pf->work);
+	}
 }
 
 /* Remove the entry for descriptor @phys from the queue; NULL if none. */
@@ -1437,6 +1676,7 @@ static struct lu_memfd_pf *lu_memfd_pf_find(u64 phys)
 	hash_for_each_possible(lu_memfd_pfs, pf, hnode, phys) {
 		if (pf->phys == phys) {
 			hash_del(&pf->hnode);
+			list_del_init(&pf->pending);
 			return pf;
 		}
 	}
@@ -1482,22 +1722,146 @@ static struct file *lu_memfd_pf_take(struct lu_memfd_pf *pf, bool discard)
 	return file;
 }
 
+/* @pf is not restored: its descriptor goes, what it names stays reserved. */
+static void lu_memfd_pf_refuse(struct lu_memfd_pf *pf)
+{
+	if (pf->state == LU_MEMFD_DONE)
+		return;
+	lu_memfd_desc_free(pf->desc);
+	pf->desc = NULL;
+	pf->file = ERR_PTR(-EINVAL);
+	pf->ready = ktime_get_ns();
+	pf->state = LU_MEMFD_DONE;
+}
+
+/*
+ * What @pf's table names: its runs and a vmalloc'ed table's own pages, read
+ * in place (the table checked as its restore will check it). Return: the
+ * extents (kvmalloc'ed, *@nr of them), or NULL if there are none or the
+ * table is bad (its restore refuses it then, before KHO sees any of it).
+ */
+static struct lu_memfd_extent *lu_memfd_pf_extents(struct lu_memfd_pf *pf, size_t *nr)
+{
+	struct lu_memfd_desc *desc = pf->desc;
+	unsigned long *pfns = NULL, chunks = 0, i, total = desc->table.total_pages;
+	struct lu_memfd_extent *e = NULL;
+	struct page **pages = NULL;
+	u64 *table = NULL;
+
+	*nr = 0;
+	if (!desc->nr_runs)
+		return NULL;
+	if (desc->flags & LU_MEMFD_INLINE) {
+		table = lu_memfd_inline_runs(desc);
+	} else {
+		pfns = lu_memfd_vmalloc_pages(&desc->table, &chunks);
+		pages = pfns ? kvmalloc_array(total, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN) : NULL;
+		if (!pages)
+			goto out;
+		for (i = 0; i < total; i++)
+			pages[i] = pfn_to_page(pfns[i]);
+		table = vmap(pages, total, VM_MAP, PAGE_KERNEL_RO);
+		if (!table)
+			goto out;
+	}
+	if (!lu_memfd_table_valid(desc, table))
+		goto out;
+	e = kvmalloc_array(desc->nr_runs + (pfns ? total + chunks : 0), sizeof(*e),
+			   GFP_KERNEL | __GFP_NOWARN);
+	if (!e)
+		goto out;
+	for (i = 0; i < desc->nr_runs; i++) {
+		e[*nr].start = lu_memfd_run_pfn(table[i]);
+		e[*nr].end = e[*nr].start +
+			((unsigned long)lu_memfd_run_count(table[i]) << lu_memfd_run_order(table[i]));
+		e[(*nr)++].pf = pf;
+	}
+	for (i = 0; pfns && i < total + chunks; i++) {
+		e[*nr].start = pfns[i];
+		e[*nr].end = pfns[i] + 1;
+		e[(*nr)++].pf = pf;
+	}
+out:
+	if (pages && table)
+		vunmap(table);
+	kvfree(pages);
+	kvfree(pfns);
+	return e;
+}
+
+/*
+ * The restores of @taken run in parallel, each after checking its own
+ * records: two files whose records name the same memory would both pass
+ * and then both restore it. So the memory of all of them is checked
+ * together first, and a file that shares any with another is not restored,
+ * nor is that other one (which of the two was damaged cannot be told).
+ */
+static void lu_memfd_refuse_shared(struct list_head *taken)
+{
+	struct lu_memfd_extent *all = NULL, *e, *reach = NULL;
+	size_t nr = 0, cap = 0, n, i;
+	struct lu_memfd_pf *pf;
+
+	list_for_each_entry(pf, taken, node) {
+		e = lu_memfd_pf_extents(pf, &n);
+		if (!e)
+			continue;
+		if (nr + n > cap) {
+			size_t want = max(2 * cap, nr + n);
+			struct lu_memfd_extent *grown;
+
+			grown = kvrealloc(all, array_size(want, sizeof(*all)),
+					  GFP_KERNEL | __GFP_NOWARN);
+			if (!grown) {
+				pr_warn("no memory to check the files' memory against each other\n");
+				kvfree(e);
+				goto out;
+			}
+			all = grown;
+			cap = want;
+		}
+		memcpy(all + nr, e, n * sizeof(*e));
+		nr += n;
+		kvfree(e);
+		cond_resched();
+	}
+	if (!nr)
+		goto out;
+	sort(all, nr, sizeof(*all), lu_memfd_extent_cmp, NULL);
+	for (i = 0; i < nr; i++) {
+		if (reach && all[i].start < reach->end) {
+			pr_err("%s and %s name the same page (pfn %#lx); neither is restored\n",
+			       reach->pf->name, all[i].pf->name, all[i].start);
+			lu_memfd_pf_refuse(reach->pf);
+			lu_memfd_pf_refuse(all[i].pf);
+		}
+		if (!reach || all[i].end > reach->end)
+			reach = &all[i];
+	}
+out:
+	kvfree(all);
+}
+
 /*
  * Walk the list the previous kernel's module left (lu_memfd_pf_start() took
  * its root) and queue a restore for each descriptor, from a worker so that
  * the module's load does not wait for it. Every descriptor is checked in
- * place before KHO restores it; the walk stops at the first bad record or
- * failed allocation, and the files it did not reach are restored when
- * retrieved, as without the list.
+ * place before KHO restores it; the walk stops at the first bad record
+ * (a link back to a descriptor already taken is one) or failed allocation,
+ * and the files it did not reach are restored when retrieved, as without
+ * the list. Nothing is queued before all the files' memory was checked
+ * together (lu_memfd_refuse_shared()).
  */
 static void lu_memfd_walk(struct work_struct *work)
 {
 	u64 next = lu_memfd_in_root->head, n;
+	struct lu_memfd_pf *pf, *tmp;
+	LIST_HEAD(taken);
 
 	for (n = 0; next && n < lu_memfd_in_root->count; n++) {
-		struct lu_memfd_pf *pf = kzalloc_obj(*pf);
 		struct lu_memfd_desc *desc;
 
+		pf = kzalloc_obj(*pf);
 		if (!pf)
 			break;
 		desc = lu_memfd_desc_restore(next);
@@ -1510,13 +1874,24 @@ static void lu_memfd_walk(struct work_struct *work)
 		pf->size = desc->size;
 		strscpy(pf->name, desc->name);
 		INIT_WORK(&pf->work, lu_memfd_pf_work);
+		INIT_LIST_HEAD(&pf->pending);
 		init_completion(&pf->done);
 		pf->queued = ktime_get_ns();
 		next = desc->next;
-		scoped_guard(mutex, &lu_memfd_pf_lock)
-			hash_add(lu_memfd_pfs, &pf->hnode, pf->phys);
-		queue_work(lu_memfd_wq, &pf->work);
+		/* pf->node is free until the entry is taken. */
+		list_add_tail(&pf->node, &taken);
 		cond_resched();
+	}
+	lu_memfd_refuse_shared(&taken);
+	list_for_each_entry_safe(pf, tmp, &taken, node) {
+		list_del(&pf->node);
+		scoped_guard(mutex, &lu_memfd_pf_lock) {
+			hash_add(lu_memfd_pfs, &pf->hnode, pf->phys);
+			if (pf->state != LU_MEMFD_DONE)
+				lu_memfd_pf_queue(pf);
+		}
+		if (pf->state == LU_MEMFD_DONE)
+			complete_all(&pf->done);
 	}
 	pr_info("restoring %llu of %llu memfds ahead\n", n, lu_memfd_in_root->count);
 	complete_all(&lu_memfd_walked);
@@ -1535,12 +1910,13 @@ static void lu_memfd_pf_start(void)
 	if (!is_kho_boot() || kho_retrieve_subtree(LU_MEMFD_SUBTREE, &phys, &len))
 		return;
 	if (len < sizeof(*root) || !PAGE_ALIGNED(phys) ||
-	    !pfn_to_online_page(PHYS_PFN(phys)))
+	    !pfn_to_online_page(PHYS_PFN(phys)) || !page_is_ram(PHYS_PFN(phys)))
 		return;
 	root = phys_to_virt(phys);
 	if (root->adopted)
 		return; /* an earlier load of the module took it */
-	if (root->magic != LU_MEMFD_ROOT_MAGIC ||
+	if (!lu_memfd_kho_block(PHYS_PFN(phys), 0) ||
+	    root->magic != LU_MEMFD_ROOT_MAGIC ||
 	    root->version != LU_MEMFD_ROOT_VERSION ||
 	    root->crc != lu_memfd_root_crc(root)) {
 		pr_err("the previous kernel's memfd list is not ours; not restoring ahead\n");
@@ -1559,7 +1935,7 @@ static void lu_memfd_pf_start(void)
 	lu_memfd_in_root = root;
 	reinit_completion(&lu_memfd_walked);
 	/* Not on lu_memfd_wq: the walk must not take a restore worker's turn. */
-	queue_work(system_unbound_wq, &lu_memfd_walk_work);
+	queue_work(system_dfl_wq, &lu_memfd_walk_work);
 }
 
 static struct lu_memfd_pf *lu_memfd_pf_pop(void)
@@ -1570,6 +1946,7 @@ static struct lu_memfd_pf *lu_memfd_pf_pop(void)
 	guard(mutex)(&lu_memfd_pf_lock);
 	hash_for_each(lu_memfd_pfs, bkt, pf, hnode) {
 		hash_del(&pf->hnode);
+		list_del_init(&pf->pending);
 		return pf;
 	}
 	return NULL;
@@ -1588,6 +1965,7 @@ static void lu_memfd_pf_stop(void)
 		lu_memfd_pf_take(pf, true);
 	if (lu_memfd_wq)
 		destroy_workqueue(lu_memfd_wq);
+	mem_cgroup_put(lu_memfd_memcg);
 	list_for_each_entry_safe(pf, tmp, &lu_memfd_pf_log, node)
 		kfree(pf);
 }

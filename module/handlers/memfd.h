@@ -10,13 +10,21 @@
 
 /**
  * lu_memfd_register() - register the memfd handler with the module.
- * @restore_ahead: the previous kernel's handover was accepted: start
- *                 restoring its memfds now, before they are retrieved.
+ * @restore_ahead: the previous kernel's handover was accepted: check its
+ *                 memfds now and restore them before they are retrieved,
+ *                 from the first open of /dev/liveupdate on.
  *
  * Return: 0, or the errno of liveupdate_register_file_handler() or of
  * publishing the handler's KHO subtree.
  */
 int lu_memfd_register(bool restore_ahead);
+
+/**
+ * lu_memfd_opened() - /dev/liveupdate was opened: start restoring the
+ * previous kernel's memfds ahead (if lu_memfd_register() was asked to),
+ * charged to the memory cgroup of the calling process. Idempotent.
+ */
+void lu_memfd_opened(void);
 
 /** lu_memfd_unregister() - undo lu_memfd_register(). */
 void lu_memfd_unregister(void);

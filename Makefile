@@ -32,7 +32,7 @@ $(error FLAVOR must be default, upstream or debug)
 endif
 
 .PHONY: all artifacts deps kernel-src kernel module luoctl selftests unit \
-	test test-unit test-guest demo bench print-kernel-src clean distclean
+	test test-unit test-guest demo bench fuzz print-kernel-src clean distclean
 
 all: artifacts
 
@@ -84,6 +84,12 @@ demo: deps
 RUNS ?= 3
 bench: deps
 	@RUNS=$(RUNS) scripts/bench.sh
+
+# The ioctl fuzzer, longer than make test runs it: SEEDS=N boot chains per
+# flavor, OPS=N operations per boot, SEED=S to run one seed again (the
+# variables are scripts/fuzz.sh's). Not part of make test.
+fuzz: deps
+	@scripts/fuzz.sh
 
 print-kernel-src:
 	@echo $(KERNEL_SRC)

@@ -421,6 +421,7 @@ struct thr {
 	uint32_t results[O_NOPS][ES_MAX];
 	uint64_t verified;
 	pthread_t tid;
+	bool audit_failed;
 };
 
 static int stage, nthreads = 4, nkeep = 3;
@@ -969,6 +970,7 @@ static void run_call(struct call *c)
 {
 	struct thr *t = c->t;
 	char desc[1400];
+	int fds;
 
 	if (verbose) {
 		c->r = 0;
@@ -977,8 +979,15 @@ static void run_call(struct call *c)
 		printf("# t%d op %llu: %s\n", t->idx, (unsigned long long)t->opno, desc);
 		pthread_mutex_unlock(&print_mu);
 	}
+	/* One thread: an unwritable reply must not leave an fd behind. */
+	fds = nthreads == 1 && !c->a.writable && c->c &&
+	      (c->c->op == O_CREATE || c->c->op == O_RETRIEVE || c->c->op == O_RETRIEVE_FD) ?
+	      lu_count_fds() : -1;
 	c->r = ioctl(c->fd, c->cmd, c->a.p) < 0 ? -errno : 0;
 	t->results[c->count_as][-c->r < ES_MAX ? -c->r : 0]++;
+	if (fds >= 0 && c->r == -EFAULT && lu_count_fds() != fds)
+		fail(t, "%s: EFAULT for an unwritable reply, yet it installed an fd",
+		     op_name[c->c->op]);
 	if (!expected(&c->ex, c->r)) {
 		call_desc(c, desc, sizeof(desc));
 		fail(t, "%s", desc);
@@ -1027,6 +1036,16 @@ static void exec_create(struct call *c, const uint8_t *name, size_t len)
 			es_add(&c->ex.must, EFAULT);
 	}
 	run_call(c);
+	if (c->r == -EEXIST && nthreads == 1) {
+		bool open = false;
+
+		/* one thread: the table is exactly what is open */
+		for (int i = 0; i < nlive_out; i++)
+			open |= same_name(live_out[i], name, len);
+		if (!open)
+			fail(c->t, "CREATE_SESSION '%s': EEXIST, but no open session has that name",
+			     name_str(name, len, nm, sizeof(nm)));
+	}
 	if (c->r || (fd = reply_fd(c)) < 0)
 		return;
 	s = obj_new(K_SESSION);
@@ -1263,8 +1282,8 @@ static void exec_preserve(struct call *c, uint64_t token)
 	}
 	run_call(c);
 	unlock_holder(h);
-	if (c->r == 0 && c->argslot == -2)
-		record_tok(c, s, token, NULL, false, false);
+	if (c->argslot == -2 && (c->r == 0 || (c->r == -EFAULT && !c->a.writable)))
+		record_tok(c, s, token, NULL, c->r != 0, false);
 	else if (c->r == 0 || (c->r == -EFAULT && m && !c->a.writable))
 		record_tok(c, s, token, m, c->r != 0, as && as->rdonly);
 }
@@ -1437,6 +1456,38 @@ static void exec_get_name(struct call *c, uint32_t reserved)
 		fail(c->t, "GET_NAME answered '%s' (size %u), the session is '%s' (size %u)",
 		     name_str(arg.name, len, a, sizeof(a)), arg.size,
 		     name_str(s->name, s->namelen, b, sizeof(b)), c->a.usize);
+}
+
+/*
+ * One thread, on the module: after every operation, MOD_STATUS's outgoing
+ * counts are the model's (the first difference is reported, with the
+ * operation that made it).
+ */
+static void audit(struct thr *t, const struct call *c, enum op_id op)
+{
+	struct liveupdate_mod_status st = { .size = sizeof(st) };
+	uint64_t files = 0;
+	char desc[1400];
+
+	if (nthreads != 1 || !module || t->audit_failed)
+		return;
+	if (ioctl(dev_fd, LIVEUPDATE_IOCTL_MOD_STATUS, &st)) {
+		fail(t, "audit: MOD_STATUS: %s", strerror(errno));
+		t->audit_failed = true;
+		return;
+	}
+	for (int i = 0; i < nlive_out; i++)
+		files += live_out[i]->ntoks;
+	if (st.outgoing_sessions == (uint64_t)nlive_out && st.outgoing_files == files)
+		return;
+	t->audit_failed = true;
+	if (c)
+		call_desc(c, desc, sizeof(desc));
+	else
+		snprintf(desc, sizeof(desc), "%s", op_name[op]);
+	fail(t, "audit: after %s: MOD_STATUS counts %llu outgoing sessions with %llu files, the fuzzer %d with %llu",
+	     desc, (unsigned long long)st.outgoing_sessions,
+	     (unsigned long long)st.outgoing_files, nlive_out, (unsigned long long)files);
 }
 
 /* ---- ioctl operations ----------------------------------------------------- */
@@ -1626,6 +1677,7 @@ static void op_ioctl(struct thr *t, enum op_id op, unsigned int kmask, int dir)
 	slot_unlock(c.slot);
 	if (c.newfd >= 0)
 		install(t, c.newfd, c.newkind, c.newobj, c.newrdonly);
+	audit(t, &c, op);
 }
 
 /* An ioctl on a number this thread closed lately (maybe reused since). */
@@ -1653,6 +1705,7 @@ static void op_stale(struct thr *t)
 	place_arg(t, &c.a, arg, 72, 72);
 	c.ex.loose = true;
 	run_call(&c);
+	audit(t, &c, O_STALE);
 }
 
 /* An ioctl on -1 or a number that cannot be open. */
@@ -1676,6 +1729,7 @@ static void op_badfd(struct thr *t)
 	es_add(&c.ex.must, EBADF);
 	c.c = NULL;
 	run_call(&c);
+	audit(t, &c, O_BADFD);
 }
 
 /* ---- fds ------------------------------------------------------------------ */
@@ -1728,8 +1782,16 @@ static int new_memfd(struct thr *t, struct obj **mp)
 		fail(t, "%s: %s", tmpfile ? "open(O_TMPFILE)" : "memfd_create", strerror(errno));
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)size))
-		fail(t, "ftruncate a new memfd to %zu: %s", size, strerror(errno));
+	/*
+	 * Until it is in the table, only another thread's PRESERVE_FD through
+	 * a closed number that this fd now reuses can touch it: then it is
+	 * frozen (EPERM) and pinned (F_SEAL_WRITE: EBUSY).
+	 */
+	if (ftruncate(fd, (off_t)size)) {
+		if (errno != EPERM || nthreads == 1)
+			fail(t, "ftruncate a new memfd to %zu: %s", size, strerror(errno));
+		size = 0;
+	}
 	if (size && chance(r, 80)) {
 		size_t n = size > 65536 && chance(r, 50) ? 4096 : size;
 
@@ -1745,7 +1807,7 @@ static int new_memfd(struct thr *t, struct obj **mp)
 		for (int i = 0; i < 6; i++)
 			if (chance(r, 30))
 				seals |= sealset[i];
-		if (fcntl(fd, F_ADD_SEALS, seals))
+		if (fcntl(fd, F_ADD_SEALS, seals) && !(errno == EBUSY && nthreads > 1))
 			fail(t, "F_ADD_SEALS %#x on a new memfd: %s", seals, strerror(errno));
 	}
 	if (chance(r, 20))
@@ -2145,6 +2207,8 @@ static void one_op(struct thr *t)
 		op_memfd(t, op);
 		break;
 	}
+	if (op > O_BADFD)
+		audit(t, NULL, op);
 }
 
 static void thread_setup(struct thr *t)

@@ -496,10 +496,12 @@ static void stage_2(void)
 		}
 		if (!module && (seals != reboot_seals(f) || mode != reboot_mode(f)))
 			lu_diag("in-kernel LUO differs from the module: %s comes back with "
-				"seals %#x and mode %04o (seals as at PRESERVE_FD, mode "
-				"memfd_alloc_file()'s 0777); at the reboot they were %#x and "
-				"%04o, which the module returns",
-				f->name, seals, mode, reboot_seals(f), reboot_mode(f));
+				"seals %#x (%s) and mode %04o (memfd_alloc_file()'s); at the "
+				"reboot they were %#x and %04o, which the module returns",
+				f->name, seals,
+				seals == (created_seals(f) | f->seals_before) ? "as at PRESERVE_FD" :
+				"F_SEAL_EXEC on a 0777 file adds the write seals",
+				mode, reboot_seals(f), reboot_mode(f));
 		if (module && (f->mfd_flags & MFD_NOEXEC_SEAL))
 			lu_diag("module: MFD_NOEXEC_SEAL memfd %s comes back as mode %04o, seals "
 				"%#x (the in-kernel LUO of 7.3: 0777, %#x)", f->name, mode,

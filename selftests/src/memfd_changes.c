@@ -498,8 +498,8 @@ static void stage_2(void)
 			lu_diag("in-kernel LUO differs from the module: %s comes back with "
 				"seals %#x (%s) and mode %04o (memfd_alloc_file()'s); at the "
 				"reboot they were %#x and %04o, which the module returns",
-				f->name, seals,
-				seals == (created_seals(f) | f->seals_before) ? "as at PRESERVE_FD" :
+				f->name, seals, seals == (created_seals(f) | f->seals_before) ?
+				"as at PRESERVE_FD" :
 				"F_SEAL_EXEC on a 0777 file adds the write seals",
 				mode, reboot_seals(f), reboot_mode(f));
 		if (module && (f->mfd_flags & MFD_NOEXEC_SEAL))

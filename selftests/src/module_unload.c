@@ -114,12 +114,17 @@ static const char *read_line(const char *path)
 	return buf;
 }
 
-static void diag_refcnt(const char *name)
+static int refcnt(const char *name)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	lu_diag("%s: refcnt %s", name, read_line(path));
+	return atoi(read_line(path));
+}
+
+static void diag_refcnt(const char *name)
+{
+	lu_diag("%s: refcnt %d", name, refcnt(name));
 }
 
 /*
@@ -518,11 +523,10 @@ static void outgoing(void)
 			pause();
 	}
 	close(ready[1]);
-	if (!CHECK(read(ready[0], &c, 1) == 1 && c == 'y',
-		   "another process holds a session with a preserved memfd"))
-		return;
+	if (CHECK(read(ready[0], &c, 1) == 1 && c == 'y',
+		  "another process holds a session with a preserved memfd"))
+		expect_busy("liveupdate", "while another process holds a session");
 	close(ready[0]);
-	expect_busy("liveupdate", "while another process holds a session");
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	/* Its files were released before it could be reaped: no retry. */
@@ -828,12 +832,18 @@ static void incoming_f(int dev)
 	close(f1);
 	CHECK_ERR(lutest_param("flb_finishes"), 0, "the FLB is not finished yet");
 	expect_busy("lutest", "while unload-f2's file still needs its FLB");
+	/*
+	 * lutest's files pin it as its FLB does, so only the count tells the
+	 * FLB's own pin apart: one per unfinished file, one for the FLB.
+	 */
+	CHECK_ERR(refcnt("lutest"), 2, "lutest is held by unload-f2's file and its FLB");
 
 	f2 = retrieve_session(dev, "unload-f2");
 	CHECK_ERR(lu_finish(f2), 0, "unload-f2 finishes, its file never retrieved");
 	close(f2);
 	CHECK_ERR(lutest_param("flb_finishes"), 1, "the FLB finished with the last file");
 	CHECK_ERR(lutest_param("finishes"), 3, "every lutest file finished");
+	CHECK_ERR(refcnt("lutest"), 0, "nothing holds lutest any more");
 }
 
 static void stage_3(void)
@@ -852,6 +862,7 @@ static void stage_3(void)
 	CHECK(st.incoming_sessions == 3 && st.incoming_files == 6,
 	      "3 incoming sessions, 6 files");
 	expect_busy("lutest", "once the first open read its files and FLB");
+	CHECK_ERR(refcnt("lutest"), 4, "lutest is held by its 3 handed-over files and its FLB");
 	expect_busy("liveupdate", "while lutest is loaded and sessions are incoming");
 
 	g = retrieve_session(dev, "unload-g");

@@ -303,8 +303,8 @@ struct tok {
 struct mfile {
 	uint64_t token;
 	unsigned int flags;
-	uint64_t size, hash;
-	unsigned int seals;
+	uint64_t size, hash, pos;
+	unsigned int seals, mode;
 	pthread_mutex_t mu;	/* held over RETRIEVE_FD of this token */
 	struct obj *obj;	/* once retrieved */
 };
@@ -331,6 +331,7 @@ struct obj {
 	int ntoks, captoks;
 	struct mfile **mfs;	/* incoming: the manifest's files */
 	int nmfs;
+	_Atomic int unretrieved;	/* of them */
 	int state, finished;
 	/* memfds */
 	int keeper;		/* a private fd while it is preserved (stage 1) */
@@ -354,14 +355,14 @@ struct slot {
 enum op_id {
 	O_CREATE, O_RETRIEVE, O_STATUS, O_PRESERVE, O_RETRIEVE_FD, O_FINISH, O_GET_NAME,
 	O_RAW, O_STALE, O_BADFD, O_NEWFD, O_OPEN_DEV, O_REOPEN, O_DUP, O_CLOSE, O_WRITE,
-	O_TRUNCATE, O_MMAP, O_SEAL, O_NOPS
+	O_TRUNCATE, O_MMAP, O_SEAL, O_SEEK, O_CHMOD, O_NOPS
 };
 
 static const char *const op_name[O_NOPS] = {
 	"CREATE_SESSION", "RETRIEVE_SESSION", "MOD_STATUS", "PRESERVE_FD", "RETRIEVE_FD",
 	"FINISH", "GET_NAME", "wrong-cmd", "closed-fd-ioctl", "bad-fd-ioctl", "new-fd",
 	"open-dev", "reopen", "dup", "close", "pwrite", "ftruncate", "mmap-write",
-	"add-seals",
+	"add-seals", "lseek", "fchmod",
 };
 
 struct cmdinfo {
@@ -592,12 +593,32 @@ static void close_slot_locked(struct thr *t, struct slot *s)
 }
 
 /*
+ * Stage 2: an incoming session with files nobody retrieved yet is spared
+ * most of the time (closing it drops them unchecked).
+ */
+static struct slot *victim(struct thr *t)
+{
+	struct slot *s = NULL;
+
+	for (int n = 0; n < 4; n++) {
+		struct obj *o;
+
+		s = &slots[1 + below(&t->rng, NSLOTS - 1)];
+		o = atomic_load_explicit(&s->kind, memory_order_relaxed) == K_SESSION ?
+			s->obj : NULL;
+		if (!o || !o->incoming || !atomic_load(&o->unretrieved))
+			break;
+	}
+	return s;
+}
+
+/*
  * Put @fd in a random slot (not the device's, slot 0), closing what was
  * there. @o's slot count already includes this fd.
  */
 static void install(struct thr *t, int fd, enum kind kind, struct obj *o, bool rdonly)
 {
-	struct slot *s = &slots[1 + below(&t->rng, NSLOTS - 1)];
+	struct slot *s = victim(t);
 
 	pthread_rwlock_wrlock(&s->lock);
 	close_slot_locked(t, s);
@@ -1192,11 +1213,15 @@ static void record_tok(struct call *c, struct obj *s, uint64_t token, struct obj
 	*tk = (struct tok){ .token = token, .file = m, .maybe = maybe, .rdonly = rdonly };
 	if (m) {
 		pthread_mutex_lock(&m->mu);
-		if (m->prefs++ == 0 && m->keeper < 0 && stage != 2) {
+		/* The keeper shares the preserved open file (its position). */
+		if (m->prefs++ == 0 && stage != 2) {
+			if (m->keeper >= 0)
+				close(m->keeper);
+			else
+				atomic_fetch_add(&keepers, 1);
 			m->keeper = fcntl(c->argfd, F_DUPFD_CLOEXEC, 0);
 			if (m->keeper < 0)
 				BAIL("dup: %s", strerror(errno));
-			atomic_fetch_add(&keepers, 1);
 		}
 		if (!maybe)
 			m->holder = s;
@@ -1320,11 +1345,28 @@ static bool verify_file(struct thr *t, struct obj *s, struct mfile *mf, int fd)
 		ok = false;
 	}
 	free(buf);
-	/* The in-kernel LUO of 7.3 adds write seals to MFD_NOEXEC_SEAL memfds. */
+	if ((uint64_t)lseek(fd, 0, SEEK_CUR) != mf->pos) {
+		fail(t, "'%s' token %#llx: position %lld, %llu at the reboot", nm,
+		     (unsigned long long)mf->token, (long long)lseek(fd, 0, SEEK_CUR),
+		     (unsigned long long)mf->pos);
+		ok = false;
+	}
+	/*
+	 * The module brings back the seals and the mode the file had at the
+	 * reboot. The in-kernel LUO of 7.3 takes the seals at PRESERVE_FD,
+	 * adds the write seals to a file with F_SEAL_EXEC and makes every
+	 * file 0777 (see memfd_changes.c): checked where that is known.
+	 */
 	seals = fcntl(fd, F_GET_SEALS);
-	if (module && !(mf->flags & MF_NOSEALS) && seals != (int)mf->seals) {
-		fail(t, "'%s' token %#llx: seals %#x, preserved %#x", nm,
+	if ((module || (!(mf->flags & MF_NOSEALS) && !(mf->seals & F_SEAL_EXEC))) &&
+	    seals != (int)mf->seals) {
+		fail(t, "'%s' token %#llx: seals %#x, %#x at the reboot", nm,
 		     (unsigned long long)mf->token, seals, mf->seals);
+		ok = false;
+	}
+	if (module && (st.st_mode & 07777) != mf->mode) {
+		fail(t, "'%s' token %#llx: mode %o, %o at the reboot", nm,
+		     (unsigned long long)mf->token, (unsigned int)(st.st_mode & 07777), mf->mode);
 		ok = false;
 	}
 	fl = fcntl(fd, F_GETFL);
@@ -1358,6 +1400,7 @@ static struct obj *retrieved_file(struct thr *t, struct obj *s, struct mfile *mf
 		if (!fstat(fd, &st))
 			m->ino = st.st_ino;
 		mf->obj = m;
+		atomic_fetch_sub(&s->unretrieved, 1);
 		return m;
 	}
 	if (fstat(fd, &st) || st.st_ino != m->ino)
@@ -1960,7 +2003,7 @@ static void op_dup(struct thr *t)
 
 static void op_close(struct thr *t)
 {
-	struct slot *s = &slots[1 + below(&t->rng, NSLOTS - 1)];
+	struct slot *s = victim(t);
 
 	pthread_rwlock_wrlock(&s->lock);
 	count(t, O_CLOSE, 0);
@@ -2087,6 +2130,24 @@ static void op_memfd(struct thr *t, enum op_id op)
 			 (long long)st.st_size);
 		break;
 	}
+	case O_SEEK: {
+		off_t pos = chance(r, 50) ? below(r, (uint32_t)st.st_size + 1) : below(r, 1 << 20);
+
+		res = lseek(fd, pos, SEEK_SET) < 0 ? -errno : 0;
+		snprintf(what, sizeof(what), "to %lld (size %lld)", (long long)pos,
+			 (long long)st.st_size);
+		break;
+	}
+	case O_CHMOD: {
+		static const mode_t modes[] = { 0600, 0644, 0666, 0777, 0400, 0755, 0 };
+		mode_t mode = modes[below(r, 7)];
+
+		es_add(&ex.may, EPERM);	/* F_SEAL_EXEC: the x bits stay */
+		res = fchmod(fd, mode) ? -errno : 0;
+		snprintf(what, sizeof(what), "from %o to %o", (unsigned int)(st.st_mode & 07777),
+			 (unsigned int)mode);
+		break;
+	}
 	default: {
 		static const unsigned int sealset[] = {
 			F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE,
@@ -2127,8 +2188,8 @@ static const struct weight weights[] = {
 	{ O_RETRIEVE, { 3, 3, 10 } },
 	{ O_STATUS, { 2, 2, 2 } },
 	{ O_PRESERVE, { 20, 20, 14 } },
-	{ O_RETRIEVE_FD, { 3, 3, 14 } },
-	{ O_FINISH, { 3, 3, 2 } },
+	{ O_RETRIEVE_FD, { 3, 3, 18 } },
+	{ O_FINISH, { 3, 3, 1 } },
 	{ O_GET_NAME, { 5, 5, 5 } },
 	{ O_RAW, { 6, 6, 5 } },
 	{ O_STALE, { 2, 2, 2 } },
@@ -2142,6 +2203,8 @@ static const struct weight weights[] = {
 	{ O_TRUNCATE, { 3, 3, 3 } },
 	{ O_MMAP, { 2, 2, 2 } },
 	{ O_SEAL, { 1, 1, 1 } },
+	{ O_SEEK, { 1, 1, 1 } },
+	{ O_CHMOD, { 1, 1, 1 } },
 };
 #define NWEIGHTS (int)(sizeof(weights) / sizeof(weights[0]))
 
@@ -2356,19 +2419,24 @@ static bool hash_fd(int fd, uint64_t *size, uint64_t *hash)
 static void manifest_file(struct sbuf *b, uint64_t token, int fd, unsigned int flags)
 {
 	uint64_t size = 0, hash = 0;
+	off_t pos = 0;
 	int seals = 0;
+	struct stat st = { 0 };
 
 	if (fd >= 0) {
-		if (!hash_fd(fd, &size, &hash))
+		/* @fd shares the preserved open file: its position too */
+		if (!hash_fd(fd, &size, &hash) || fstat(fd, &st))
 			BAIL("read a preserved memfd back: %s", strerror(errno));
 		seals = fcntl(fd, F_GET_SEALS);
 		if (seals < 0)
 			seals = 0;
+		pos = lseek(fd, 0, SEEK_CUR);
 	} else {
 		flags |= MF_NOCONTENT;
 	}
-	sb_printf(b, "F %llx %x %llx %llx %x\n", (unsigned long long)token, flags,
-		  (unsigned long long)size, (unsigned long long)hash, seals);
+	sb_printf(b, "F %llx %x %llx %llx %x %llx %o\n", (unsigned long long)token, flags,
+		  (unsigned long long)size, (unsigned long long)hash, seals,
+		  (unsigned long long)pos, (unsigned int)(st.st_mode & 07777));
 	manifest_files++;
 }
 
@@ -2497,8 +2565,8 @@ static void read_manifest(void)
 	if (pread(fd, text, st.st_size, 0) != st.st_size)
 		BAIL("read the manifest");
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long tok, size, hash;
-		unsigned int flags, seals;
+		unsigned long long tok, size, hash, pos;
+		unsigned int flags, seals, mode;
 		uint8_t nm[LIVEUPDATE_SESSION_NAME_LENGTH];
 		size_t len;
 
@@ -2508,17 +2576,19 @@ static void read_manifest(void)
 			if (!unhex(name, nm, &len))
 				BAIL("manifest: bad line '%s'", line);
 			s = add_incoming(nm, len);
-		} else if (sscanf(line, "F %llx %x %llx %llx %x", &tok, &flags, &size, &hash,
-				  &seals) == 5 && s) {
+		} else if (sscanf(line, "F %llx %x %llx %llx %x %llx %o", &tok, &flags, &size,
+				  &hash, &seals, &pos, &mode) == 7 && s) {
 			struct mfile *mf = xcalloc(1, sizeof(*mf));
 
 			*mf = (struct mfile){ .token = tok, .flags = flags, .size = size,
-					      .hash = hash, .seals = seals };
+					      .hash = hash, .seals = seals, .pos = pos,
+					      .mode = mode };
 			pthread_mutex_init(&mf->mu, NULL);
 			s->mfs = realloc(s->mfs, (s->nmfs + 1) * sizeof(*s->mfs));
 			if (!s->mfs)
 				BAIL("out of memory");
 			s->mfs[s->nmfs++] = mf;
+			atomic_fetch_add(&s->unretrieved, 1);
 			manifest_files++;
 		} else if (strncmp(line, "uapi-fuzz manifest", 18)) {
 			BAIL("manifest: bad line '%s'", line);

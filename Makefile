@@ -57,6 +57,9 @@ else
 	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/testmod MO=$(MODULE_BUILD)/testmod \
 		KBUILD_EXTRA_SYMBOLS=$(MODULE_BUILD)/Module.symvers modules
 	@cp $(MODULE_BUILD)/testmod/lutest.ko $(OUT)/lutest.ko
+	@mkdir -p $(MODULE_BUILD)/corruptmod
+	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/corruptmod MO=$(MODULE_BUILD)/corruptmod modules
+	@cp $(MODULE_BUILD)/corruptmod/lucorrupt.ko $(OUT)/lucorrupt.ko
 endif
 
 luoctl: deps

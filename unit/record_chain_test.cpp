@@ -16,7 +16,9 @@ namespace {
 constexpr size_t kBlock = lu::RecordChain::kBlockSize;
 constexpr size_t kSessionEntry = lu::RecordChain::kEntryHeaderSize + lu::SessionRecord::kSize;
 
-uint8_t* at(uint64_t phys) { return reinterpret_cast<uint8_t*>(phys); }
+uint8_t* at(uint64_t phys) {
+    return reinterpret_cast<uint8_t*>(phys);
+}
 
 uint64_t load64(const uint8_t* p) {
     uint64_t value;
@@ -24,7 +26,9 @@ uint64_t load64(const uint8_t* p) {
     return value;
 }
 
-void store64(uint8_t* p, uint64_t value) { memcpy(p, &value, sizeof(value)); }
+void store64(uint8_t* p, uint64_t value) {
+    memcpy(p, &value, sizeof(value));
+}
 
 // What a careful corruptor does after its change: the block's CRC-32C of
 // [0, 16) and [20, end) at offset 16.
@@ -55,9 +59,7 @@ protected:
     uint8_t* session_entry(int i) {
         return at(sessions_head()) + lu::RecordChain::kHeaderSize + i * kSessionEntry;
     }
-    uint8_t* session_record(int i) {
-        return session_entry(i) + lu::RecordChain::kEntryHeaderSize;
-    }
+    uint8_t* session_record(int i) { return session_entry(i) + lu::RecordChain::kEntryHeaderSize; }
     void preserve_two_sessions() {
         ASSERT_EQ(lu_core_preserve_fd(core_, create("a"), memfd("one"), 1), 0);
         ASSERT_EQ(lu_core_preserve_fd(core_, create("b"), memfd("two"), 2), 0);

@@ -17,6 +17,10 @@
  *   (b) outgoing sessions: busy while a session fd (with a preserved
  *       memfd) or /dev/liveupdate is open, in this process or in one that
  *       is then killed; unloads once everything is closed;
+ *   for 4 s, another process opens the device, preserves a memfd in a new
+ *   session and closes all in a loop while this one unloads and reloads
+ *   the module whenever it can: each unload works or is refused as busy,
+ *   each open works or finds no device;
  *   then preserves, for stage 2, memfds in sessions unload-c (small ones),
  *   unload-d (one big one, --big-mib), unload-e1 and unload-e2 (two each,
  *   one with large folios).
@@ -66,6 +70,14 @@
 static uint64_t big_size = 512 * MiB;
 
 /* ---- modules ------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static long mod_load(const char *path)
 {
@@ -534,6 +546,112 @@ static void outgoing(void)
 	expect_load("liveupdate", "after the killed process");
 }
 
+/*
+ * Another process opens /dev/liveupdate, preserves a memfd in a new session
+ * and closes everything, in a loop, while this one unloads and reloads the
+ * module whenever it can. Reports "cycles missed bad" on @out.
+ */
+static void churn_child(int stop, int out)
+{
+	unsigned int cycles = 0, missed = 0, bad = 0;
+	char report[64], c;
+	int dev, s, fd;
+	long err;
+
+	fcntl(stop, F_SETFL, O_NONBLOCK);
+	while (read(stop, &c, 1) < 0 && errno == EAGAIN) {
+		dev = lu_open_dev();
+		if (dev == -ENOENT || dev == -ENODEV || dev == -ENXIO) {
+			missed++;
+			usleep(200);
+			continue;
+		}
+		if (dev < 0) {
+			lu_diag("churn: open: %s", lu_errname(dev));
+			bad++;
+			continue;
+		}
+		s = lu_create_session(dev, "unload-churn");
+		fd = memfd_create("unload-churn", 0);
+		err = s < 0 ? s : fd < 0 ? -errno : ftruncate(fd, 4096) ? -errno :
+			lu_preserve_fd(s, fd, 1);
+		if (err) {
+			lu_diag("churn: session or preserve: %s", lu_errname(err));
+			bad++;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (s >= 0)
+			close(s);
+		close(dev);
+		cycles++;
+		usleep(1000);
+	}
+	snprintf(report, sizeof(report), "%u %u %u", cycles, missed, bad);
+	if (write(out, report, strlen(report)) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static void churn(void)
+{
+	unsigned int cycles = 0, missed = 0, bad = 1, unloads = 0, refused = 0, wrong = 0;
+	int stop[2], out[2];
+	char report[64] = "";
+	uint64_t end;
+	pid_t child;
+	ssize_t n;
+	long ret;
+
+	if (pipe(stop) || pipe(out))
+		BAIL("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		BAIL("fork: %s", strerror(errno));
+	if (child == 0) {
+		close(stop[1]);
+		close(out[0]);
+		churn_child(stop[0], out[1]);
+	}
+	close(stop[0]);
+	close(out[1]);
+	for (end = now_ns() + 4000000000ULL; now_ns() < end;) {
+		ret = mod_unload("liveupdate");
+		if (ret == BUSY) {
+			refused++;
+			usleep(100);
+			continue;
+		}
+		if (ret) {
+			lu_diag("churn: unload: %s", lu_errname(ret));
+			wrong++;
+			continue;
+		}
+		unloads++;
+		ret = mod_load(LU_KO);
+		if (ret) {
+			lu_diag("churn: reload: %s", lu_errname(ret));
+			wrong++;
+		}
+		usleep(2000);
+	}
+	close(stop[1]);
+	n = read(out[0], report, sizeof(report) - 1);
+	report[n > 0 ? n : 0] = '\0';
+	close(out[0]);
+	waitpid(child, NULL, 0);
+	sscanf(report, "%u %u %u", &cycles, &missed, &bad);
+	lu_diag("churn: %u unloads and reloads, %u refused; the other process: %u sessions, "
+		"%u opens without a device", unloads, refused, cycles, missed);
+	CHECK(!wrong, "every unload under churn worked or was refused as busy, every reload worked");
+	CHECK(!bad, "every open under churn worked or found no device; sessions on an open "
+	      "device worked");
+	CHECK(unloads && refused && cycles && missed,
+	      "both sides made progress: unloads, refusals, sessions and missed opens");
+	if (!mod_loaded("liveupdate"))
+		expect_load("liveupdate", "after the churn");
+}
+
 static void stage_1(void)
 {
 	int dev, c, d, e1, e2, cfd[4], dfd[1], e1fd[2], e2fd[2];
@@ -541,6 +659,7 @@ static void stage_1(void)
 
 	cold_boot();
 	outgoing();
+	churn();
 
 	/* The handover stage 2 unloads and reloads around. */
 	dev = open_dev();
@@ -561,14 +680,6 @@ static void stage_1(void)
 }
 
 /* ---- stage 2 ------------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 struct restore_report {
 	long long started_us, ready_us; /* of the big file; -1: not listed */

@@ -643,7 +643,8 @@ static void churn(void)
 	sscanf(report, "%u %u %u", &cycles, &missed, &bad);
 	lu_diag("churn: %u unloads and reloads, %u refused; the other process: %u sessions, "
 		"%u opens without a device", unloads, refused, cycles, missed);
-	CHECK(!wrong, "every unload under churn worked or was refused as busy, every reload worked");
+	CHECK(!wrong,
+	      "every unload under churn worked or was refused as busy, every reload worked");
 	CHECK(!bad, "every open under churn worked or found no device; sessions on an open "
 	      "device worked");
 	CHECK(unloads && refused && cycles && missed,

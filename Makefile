@@ -26,6 +26,9 @@ flavor-fragments = qemu/config/guest.config $(if $(filter default,$(1)),,qemu/co
 OUT := $(call flavor-out,$(FLAVOR))
 KBUILD_DIR := $(BUILD)/kernel-$(FLAVOR)
 MODULE_BUILD := $(BUILD)/module-$(FLAVOR)
+# Two make runs building one flavor's modules at once would share kbuild's
+# temporary files; the second waits.
+MODULE_LOCK = flock $(MODULE_BUILD)/.lu-lock
 
 ifeq ($(filter $(FLAVOR),default upstream debug),)
 $(error FLAVOR must be default, upstream or debug)
@@ -51,14 +54,15 @@ ifeq ($(FLAVOR),upstream)
 	@echo "module: not built for FLAVOR=upstream (the in-kernel LUO owns /dev/liveupdate)"
 else
 	@mkdir -p $(MODULE_BUILD)
-	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP) MO=$(MODULE_BUILD) modules
+	$(MODULE_LOCK) $(MAKE) -s -C $(KBUILD_DIR) M=$(TOP) MO=$(MODULE_BUILD) modules
 	@cp $(MODULE_BUILD)/liveupdate.ko $(OUT)/liveupdate.ko
 	@mkdir -p $(MODULE_BUILD)/testmod
-	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/testmod MO=$(MODULE_BUILD)/testmod \
-		KBUILD_EXTRA_SYMBOLS=$(MODULE_BUILD)/Module.symvers modules
+	$(MODULE_LOCK) $(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/testmod \
+		MO=$(MODULE_BUILD)/testmod KBUILD_EXTRA_SYMBOLS=$(MODULE_BUILD)/Module.symvers modules
 	@cp $(MODULE_BUILD)/testmod/lutest.ko $(OUT)/lutest.ko
 	@mkdir -p $(MODULE_BUILD)/corruptmod
-	$(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/corruptmod MO=$(MODULE_BUILD)/corruptmod modules
+	$(MODULE_LOCK) $(MAKE) -s -C $(KBUILD_DIR) M=$(TOP)/selftests/corruptmod \
+		MO=$(MODULE_BUILD)/corruptmod modules
 	@cp $(MODULE_BUILD)/corruptmod/lucorrupt.ko $(OUT)/lucorrupt.ko
 endif
 

@@ -80,6 +80,8 @@ int FakeKho::find_incoming(uint64_t* phys, uint64_t* size) {
 }
 
 const void* FakeKho::peek(uint64_t phys, uint64_t) {
+    if (freed_.count(phys))
+        freed_reads++;
     return blocks_.count(phys) || freed_.count(phys) ? reinterpret_cast<const void*>(phys)
                                                      : nullptr;
 }

@@ -37,6 +37,9 @@ public:
     // made, or one already restored: KHO warns about those, so the core
     // must never ask (its validation should have refused the address).
     int bad_restores = 0;
+    // Reads (peek()) of a block the core restored and gave back: a use
+    // after free, which KASAN reports.
+    int freed_reads = 0;
     // Blocks the previous kernel handed over that nobody restored yet.
     size_t unrestored() const { return incoming_preserved_.size(); }
     size_t preserved_blocks() const { return preserved_.size(); }

@@ -72,6 +72,7 @@ protected:
             named |= line.find("errno " + std::to_string(error) + ")") != std::string::npos;
         EXPECT_TRUE(named) << "the log names errno " << error;
         EXPECT_EQ(FakeKho::instance().bad_restores, 0);
+        EXPECT_EQ(FakeKho::instance().freed_reads, 0) << "no block is read after it was freed";
     }
 };
 
@@ -147,6 +148,47 @@ TEST_F(RecordChainTest, ABlockOfAnotherEntrySizeIsRefused) {
         reseal(head);
     });
     expect_refused(EBADMSG);
+}
+
+// Chains read one after the other (the sessions, then the FLBs) share one
+// ReadScope: a damaged link from the second into the first finds a block
+// that is scrubbed but not given back yet.
+TEST(RecordChainReadTest, ChainsReadInOneScopeNeverReadAGivenBackBlock) {
+    FakeKho::instance().cold_boot();
+    {
+        lu::RecordChain first(lu::ChainKind::Flbs, 16);
+        lu::RecordChain second(lu::ChainKind::Flbs, 16);
+        ASSERT_TRUE(first.allocate().is_ok());
+        ASSERT_TRUE(second.allocate().is_ok());
+        first.seal();
+        second.seal();
+        const uint64_t first_head = first.head_phys();
+        const uint64_t second_head = second.head_phys();
+        FakeKho::instance().reboot();
+
+        store64(at(second_head) + 8, first_head);
+        reseal(at(second_head));
+        int visits = 0;
+        auto count = [&](lu::ConstByteSpan) -> lu::Status {
+            visits++;
+            return lu::ok();
+        };
+        lu::Status read = lu::ok();
+        {
+            lu::RecordChain::ReadScope scope;
+            ASSERT_TRUE(
+                lu::RecordChain::consume(first_head, lu::ChainKind::Flbs, 16, count).is_ok());
+            read = lu::RecordChain::consume(second_head, lu::ChainKind::Flbs, 16, count);
+            EXPECT_EQ(FakeKho::instance().freed_restored, 0) << "nothing given back yet";
+        }
+        ASSERT_FALSE(read.is_ok());
+        EXPECT_EQ(read.error(), lu::err(EBADMSG));
+        EXPECT_EQ(visits, 2);
+        EXPECT_EQ(FakeKho::instance().freed_reads, 0);
+        EXPECT_EQ(FakeKho::instance().bad_restores, 0);
+        EXPECT_EQ(FakeKho::instance().freed_restored, 2) << "both given back when the read ends";
+    }
+    FakeKho::instance().reset();
 }
 
 }  // namespace

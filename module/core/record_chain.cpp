@@ -17,6 +17,12 @@ constexpr u32 kNoSlot = 0xffffffff;
 constexpr u32 kFree = RecordChain::kEntryFree;
 constexpr u32 kUsed = RecordChain::kEntryUsed;
 
+// The read in progress (RecordChain::ReadScope): how deeply scopes nest,
+// and the blocks taken so far, linked through their next_phys word.
+// Constant-initialized, and only touched under the orchestrator's lock.
+constinit unsigned read_depth = 0;
+constinit u8* taken_blocks = nullptr;
+
 u32 block_crc(const u8* block) {
     u32 crc = crc32c(block, 16);
     return crc32c(block + 20, RecordChain::kBlockSize - 20, crc);
@@ -111,12 +117,27 @@ Result<u8*> RecordChain::take_block(u64 phys, ChainKind kind, usize payload_size
     return static_cast<u8*>(block);
 }
 
-// The page goes back to the allocator with its contents; without its magic
-// it can never pass take_block() again, should a damaged link lead back to
-// it (KHO would warn about restoring it twice).
+RecordChain::ReadScope::ReadScope() { read_depth++; }
+
+RecordChain::ReadScope::~ReadScope() {
+    LU_ASSERT(read_depth > 0);
+    if (--read_depth != 0)
+        return;
+    while (taken_blocks != nullptr) {
+        u8* block = taken_blocks;
+        taken_blocks = reinterpret_cast<u8*>(wire::load<u64>(ConstByteSpan(block, kBlockSize), 8));
+        lu_kho_free_restored(block);
+    }
+}
+
+// Without its magic the block can never pass take_block() again, should a
+// damaged link lead back to it (KHO would warn about restoring it twice);
+// it stays ours, and readable, until the read ends.
 void RecordChain::drop_block(u8* block) {
-    wire::store<u32>(ByteSpan(block, kBlockSize), 0, 0);
-    lu_kho_free_restored(block);
+    ByteSpan bytes(block, kBlockSize);
+    wire::store<u32>(bytes, 0, 0);
+    wire::store<u64>(bytes, 8, reinterpret_cast<u64>(taken_blocks));
+    taken_blocks = block;
 }
 
 }  // namespace lu

@@ -70,15 +70,31 @@ public:
     void seal();
 
     // Reads a chain the previous kernel sealed: validates each block before
-    // restoring it, hands every used payload to `visit`, then scrubs and
-    // frees the block. Stops at the first invalid block or entry (EFAULT:
-    // not this kernel's memory or misaligned; EBADMSG: not an intact block
-    // of this chain, or an entry neither free nor used; ESTALE: not
-    // preserved) or failed visit. A block is taken once: the scrub makes a
-    // chain that loops, or two chains that share a block, fail with EBADMSG
-    // at the second visit, before KHO is asked to restore it again.
+    // restoring it, hands every used payload to `visit`, then scrubs the
+    // block. Stops at the first invalid block or entry (EFAULT: not this
+    // kernel's memory or misaligned; EBADMSG: not an intact block of this
+    // chain, or an entry neither free nor used; ESTALE: not preserved) or
+    // failed visit. A block is taken once: the scrub makes a chain that
+    // loops, or two chains that share a block, fail with EBADMSG at the
+    // second visit, before KHO is asked to restore it again. The scrubbed
+    // blocks are freed when the read ends (see ReadScope), so that such a
+    // second visit reads our own memory, not memory given back.
     template <typename Visit>
     static Status consume(u64 head_phys, ChainKind kind, usize payload_size, Visit visit);
+
+    // One read of the previous kernel's chains: the blocks consume() takes
+    // while one exists are freed when the outermost one ends. consume()
+    // makes its own, so a session's chains, read from within the sessions
+    // chain's visit, share the sessions chain's read; a caller that reads
+    // several chains one after the other holds one around all of them.
+    // Reads happen one at a time (the orchestrator's lock).
+    class ReadScope {
+    public:
+        ReadScope();
+        ~ReadScope();
+        ReadScope(const ReadScope&) = delete;
+        ReadScope& operator=(const ReadScope&) = delete;
+    };
 
 private:
     usize entry_size() const { return kEntryHeaderSize + payload_size_; }
@@ -102,6 +118,7 @@ template <typename Visit>
 Status RecordChain::consume(u64 head_phys, ChainKind kind, usize payload_size, Visit visit) {
     const usize size = kEntryHeaderSize + payload_size;
     const usize cap = (kBlockSize - kHeaderSize) / size;
+    ReadScope read;
     Status status = ok();
     for (u64 phys = head_phys; phys != 0;) {
         auto taken = take_block(phys, kind, payload_size);

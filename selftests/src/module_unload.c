@@ -17,10 +17,10 @@
  *   (b) outgoing sessions: busy while a session fd (with a preserved
  *       memfd) or /dev/liveupdate is open, in this process or in one that
  *       is then killed; unloads once everything is closed;
- *   for 4 s, another process opens the device, preserves a memfd in a new
- *   session and closes all in a loop while this one unloads and reloads
- *   the module whenever it can: each unload works or is refused as busy,
- *   each open works or finds no device;
+ *   for 4 s or more, another process opens the device, preserves a memfd
+ *   in a new session and closes all in a loop while this one unloads and
+ *   reloads the module whenever it can: each unload works or is refused as
+ *   busy, each open works or finds no device;
  *   then preserves, for stage 2, memfds in sessions unload-c (small ones),
  *   unload-d (one big one, --big-mib), unload-e1 and unload-e2 (two each,
  *   one with large folios).
@@ -546,29 +546,32 @@ static void outgoing(void)
 	expect_load("liveupdate", "after the killed process");
 }
 
+/* What the churning process has done so far, in memory shared with it. */
+struct churn_counts {
+	volatile unsigned int cycles, missed, bad;
+	volatile bool stop;
+};
+
 /*
  * Another process opens /dev/liveupdate, preserves a memfd in a new session
  * and closes everything, in a loop, while this one unloads and reloads the
- * module whenever it can. Reports "cycles missed bad" on @out.
+ * module whenever it can.
  */
-static void churn_child(int stop, int out)
+static void __attribute__((noreturn)) churn_child(struct churn_counts *n)
 {
-	unsigned int cycles = 0, missed = 0, bad = 0;
-	char report[64], c;
 	int dev, s, fd;
 	long err;
 
-	fcntl(stop, F_SETFL, O_NONBLOCK);
-	while (read(stop, &c, 1) < 0 && errno == EAGAIN) {
+	while (!n->stop) {
 		dev = lu_open_dev();
 		if (dev == -ENOENT || dev == -ENODEV || dev == -ENXIO) {
-			missed++;
+			n->missed++;
 			usleep(200);
 			continue;
 		}
 		if (dev < 0) {
 			lu_diag("churn: open: %s", lu_errname(dev));
-			bad++;
+			n->bad++;
 			continue;
 		}
 		s = lu_create_session(dev, "unload-churn");
@@ -577,45 +580,46 @@ static void churn_child(int stop, int out)
 			lu_preserve_fd(s, fd, 1);
 		if (err) {
 			lu_diag("churn: session or preserve: %s", lu_errname(err));
-			bad++;
+			n->bad++;
 		}
 		if (fd >= 0)
 			close(fd);
 		if (s >= 0)
 			close(s);
 		close(dev);
-		cycles++;
+		n->cycles++;
 		usleep(1000);
 	}
-	snprintf(report, sizeof(report), "%u %u %u", cycles, missed, bad);
-	if (write(out, report, strlen(report)) < 0)
-		_exit(1);
 	_exit(0);
 }
 
+/*
+ * At least 4 s, and until both sides have seen each outcome (unloads,
+ * refusals, sessions, opens without a device): a busy or slow machine
+ * (the debug kernel reloads in about a second) only makes it longer.
+ */
 static void churn(void)
 {
-	unsigned int cycles = 0, missed = 0, bad = 1, unloads = 0, refused = 0, wrong = 0;
-	int stop[2], out[2];
-	char report[64] = "";
-	uint64_t end;
+	unsigned int unloads = 0, refused = 0, wrong = 0;
+	uint64_t start = now_ns(), elapsed;
+	struct churn_counts *n;
 	pid_t child;
-	ssize_t n;
 	long ret;
 
-	if (pipe(stop) || pipe(out))
-		BAIL("pipe: %s", strerror(errno));
+	n = mmap(NULL, sizeof(*n), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (n == MAP_FAILED)
+		BAIL("mmap: %s", strerror(errno));
+	memset((void *)n, 0, sizeof(*n));
 	child = fork();
 	if (child < 0)
 		BAIL("fork: %s", strerror(errno));
-	if (child == 0) {
-		close(stop[1]);
-		close(out[0]);
-		churn_child(stop[0], out[1]);
-	}
-	close(stop[0]);
-	close(out[1]);
-	for (end = now_ns() + 4000000000ULL; now_ns() < end;) {
+	if (child == 0)
+		churn_child(n);
+	for (;;) {
+		elapsed = now_ns() - start;
+		if (elapsed > 120000000000ULL || wrong > 10 ||
+		    (elapsed > 4000000000ULL && unloads && refused && n->cycles && n->missed))
+			break;
 		ret = mod_unload("liveupdate");
 		if (ret == BUSY) {
 			refused++;
@@ -635,20 +639,18 @@ static void churn(void)
 		}
 		usleep(2000);
 	}
-	close(stop[1]);
-	n = read(out[0], report, sizeof(report) - 1);
-	report[n > 0 ? n : 0] = '\0';
-	close(out[0]);
+	n->stop = true;
 	waitpid(child, NULL, 0);
-	sscanf(report, "%u %u %u", &cycles, &missed, &bad);
-	lu_diag("churn: %u unloads and reloads, %u refused; the other process: %u sessions, "
-		"%u opens without a device", unloads, refused, cycles, missed);
+	lu_diag("churn for %llu ms: %u unloads and reloads, %u refused; the other process: "
+		"%u sessions, %u opens without a device", (unsigned long long)elapsed / 1000000,
+		unloads, refused, n->cycles, n->missed);
 	CHECK(!wrong,
 	      "every unload under churn worked or was refused as busy, every reload worked");
-	CHECK(!bad, "every open under churn worked or found no device; sessions on an open "
+	CHECK(!n->bad, "every open under churn worked or found no device; sessions on an open "
 	      "device worked");
-	CHECK(unloads && refused && cycles && missed,
+	CHECK(unloads && refused && n->cycles && n->missed,
 	      "both sides made progress: unloads, refusals, sessions and missed opens");
+	munmap((void *)n, sizeof(*n));
 	if (!mod_loaded("liveupdate"))
 		expect_load("liveupdate", "after the churn");
 }

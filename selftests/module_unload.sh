@@ -4,10 +4,11 @@
 # outgoing sessions; after a kexec before the first open, and right after
 # it while restore-ahead restores a big memfd; incoming sessions partly
 # retrieved; a reload after everything finished, whose own handover
-# (memfds, lutest.ko files with their FLB) crosses a second kexec.
+# (memfds, lutest.ko files with their FLB) crosses a second kexec; a
+# handover without sessions.
 # module-unload (src/module_unload.c) loads and unloads with finit_module
 # and delete_module itself, for the exact errno (busy is EWOULDBLOCK).
-# STAGES: 3
+# STAGES: 4
 # FLAVORS: default debug
 # TIMEOUT: 240
 
@@ -44,5 +45,10 @@ stage_2() {
 stage_3() {
 	module-unload --stage 3 --big-mib "$(big_mib)" ||
 		not_ok "module-unload --stage 3 exited $?"
+}
+
+stage_4() {
+	module-unload --stage 4 ||
+		not_ok "module-unload --stage 4 exited $?"
 	check_fails "/dev/liveupdate is gone" test -e /dev/liveupdate
 }

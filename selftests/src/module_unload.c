@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * module-unload --stage 1|2|3 [--big-mib N]: unloading and reloading
+ * module-unload --stage 1|2|3|4 [--big-mib N]: unloading and reloading
  * liveupdate.ko is safe in every state. Either the unload is refused and
  * the module stays loaded and working, or a reload finds everything; no
  * file is ever lost (the kernel reports, e.g. KHO's warnings about memory
@@ -35,17 +35,20 @@
  *   then every file of unload-c and unload-d is retrieved intact;
  *   (e) one of the two e sessions retrieved, then one of the two files of
  *       the other: busy; once every session finished and everything is
- *       closed, it unloads. The retrieved memfds outlive the module, intact
- *       and usable. A reload shows the handover as accepted with an empty
- *       incoming side, unloads and reloads again, and new sessions work:
- *       unload-g gets a new memfd and two of the retrieved ones, and with
- *       lutest.ko loaded, unload-f1 and unload-f2 get lutest files (its
- *       handler and FLB).
+ *       closed (a finished session's fd still holds it), it unloads. The
+ *       retrieved memfds outlive the module, intact and usable. A reload
+ *       shows the handover as accepted with an empty incoming side, unloads
+ *       and reloads again, and new sessions work: unload-g gets a new memfd
+ *       and two of the retrieved ones, and with lutest.ko loaded, unload-f1
+ *       and unload-f2 get lutest files (its handler and FLB).
  * Stage 3 (the reloaded module's handover):
  *   busy from load on; (f) after the first open lutest is busy (its files
  *   and FLB are handed over) until both of its sessions have finished,
  *   and liveupdate is busy as long as lutest is loaded; unload-g's files
- *   are intact; lutest then liveupdate unload, the files stay intact.
+ *   are intact; lutest then liveupdate unload, the files stay intact;
+ *   liveupdate is loaded again, with nothing preserved, for
+ * Stage 4 (a handover without sessions): accepted, and it holds nothing:
+ *   the module unloads at once, reloads, works and unloads again.
  */
 #include "lu_test.h"
 
@@ -827,7 +830,8 @@ static void incoming_c_d(int dev)
 		close(fd);
 }
 
-static void incoming_e(int dev)
+/* Returns unload-e1's session fd, finished but still open. */
+static int incoming_e(int dev)
 {
 	struct liveupdate_mod_status st;
 	int e1, e2;
@@ -837,7 +841,6 @@ static void incoming_e(int dev)
 	keep(retrieve_memfd(e1, 1, &e1_files[0]), &e1_files[0]);
 	keep(retrieve_memfd(e1, 2, &e1_files[1]), &e1_files[1]);
 	CHECK_ERR(lu_finish(e1), 0, "unload-e1 finishes");
-	close(e1);
 
 	e2 = retrieve_session(dev, "unload-e2");
 	keep(retrieve_memfd(e2, 1, &e2_files[0]), &e2_files[0]);
@@ -845,10 +848,11 @@ static void incoming_e(int dev)
 	/* Closing a retrieved session finishes it, the other file too. */
 	close(e2);
 	st = mod_status(dev);
-	CHECK(st.incoming_sessions == 0 && st.incoming_files == 0,
-	      "closing unload-e2 finished it: no incoming session is left");
+	CHECK(st.incoming_sessions == 1 && st.incoming_files == 0,
+	      "closing unload-e2 finished it: only unload-e1 (finished, its fd open) is left");
 	lu_diag("incoming: %llu sessions, %llu files", (unsigned long long)st.incoming_sessions,
 		(unsigned long long)st.incoming_files);
+	return e1;
 }
 
 static void use_kept_thp(void)
@@ -898,7 +902,7 @@ static void reload_after_finish(void)
 
 static void stage_2(void)
 {
-	int dev, g, f1, f2, fd;
+	int dev, e1, g, f1, f2, fd;
 	uint64_t t0;
 
 	t0 = load_before_open();
@@ -906,9 +910,11 @@ static void stage_2(void)
 
 	dev = open_dev();
 	incoming_c_d(dev);
-	incoming_e(dev);
+	e1 = incoming_e(dev);
 	expect_busy("liveupdate", "with /dev/liveupdate still open");
 	close(dev);
+	expect_busy("liveupdate", "with a finished session's fd still open");
+	close(e1);
 	expect_unload("liveupdate", "once every incoming session finished and is closed");
 	check_kept("after the unload, retrieved");
 	use_kept_thp();
@@ -994,6 +1000,37 @@ static void stage_3(void)
 	expect_unload("lutest", "once its files finished and closed");
 	expect_unload("liveupdate", "after lutest");
 	check_kept("after the unload, retrieved");
+	/* Loaded, and nothing preserved, for the live update to stage 4. */
+	expect_load("liveupdate", "for a live update without sessions");
+}
+
+/* ---- stage 4 ------------------------------------------------------------- */
+
+static void stage_4(void)
+{
+	struct liveupdate_mod_status st;
+	int dev, s, fd;
+
+	expect_load("liveupdate", "after a live update without sessions");
+	check_handover("accepted");
+	check_generation(4);
+	expect_unload("liveupdate", "at once: an accepted handover without sessions holds nothing");
+	expect_load("liveupdate", "again");
+	check_handover("accepted");
+	check_generation(4);
+	dev = open_dev();
+	st = mod_status(dev);
+	CHECK(st.incoming_sessions == 0 && st.incoming_files == 0 && st.generation == 4,
+	      "MOD_STATUS: no incoming sessions or files, generation 4");
+	s = create_session(dev, "unload-h");
+	fd = create_memfd(&g_new);
+	CHECK_ERR(lu_preserve_fd(s, fd, 1), 0, "a memfd is preserved");
+	expect_busy("liveupdate", "with a session open");
+	close(s);
+	close(dev);
+	CHECK(content_ok(fd, &g_new), "the memfd is intact once unpreserved");
+	close(fd);
+	expect_unload("liveupdate", "once everything is closed");
 }
 
 int main(int argc, char **argv)
@@ -1008,7 +1045,9 @@ int main(int argc, char **argv)
 		stage_1();
 	else if (stage == 2)
 		stage_2();
-	else
+	else if (stage == 3)
 		stage_3();
+	else
+		stage_4();
 	return lu_exit_status();
 }

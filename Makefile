@@ -5,6 +5,7 @@
 #   make demo       the main job: boot the guest and run a live update
 #   make test       unit tests, then guest tests (default and debug flavors)
 #   make bench      our module against the in-kernel LUO (RUNS=N, medians)
+#   make soak       guest tests too long for make test (SOAK_FLAVORS headers)
 #   make kernel FLAVOR=upstream|debug   other guest kernels
 #   make print-kernel-src
 #
@@ -35,7 +36,7 @@ $(error FLAVOR must be default, upstream or debug)
 endif
 
 .PHONY: all artifacts deps kernel-src kernel module luoctl selftests unit \
-	test test-unit test-guest demo bench fuzz print-kernel-src clean distclean
+	test test-unit test-guest demo bench fuzz soak print-kernel-src clean distclean
 
 all: artifacts
 
@@ -97,6 +98,9 @@ bench: deps
 # variables are scripts/fuzz.sh's). Not part of make test.
 fuzz: deps
 	@scripts/fuzz.sh
+
+soak: deps
+	@scripts/soak.sh
 
 print-kernel-src:
 	@echo $(KERNEL_SRC)

@@ -80,6 +80,8 @@
 #define MAX_SHOWN 25
 #define WRITE_BLKS 16
 
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+
 #ifdef LIVEUPDATE_IOCTL_MOD_STATUS
 #define HAVE_MOD_STATUS 1
 #else
@@ -89,7 +91,8 @@
 static const size_t sizes[] = {
 	0, 4096, 65536, MAXSIZE, 1, 4095, 4097, 12345, 65537, 100003, 3 * 4096 + 5,
 };
-#define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NSIZES ARRAY_SIZE(sizes)
 
 static int dev, nullfd, pipefd, tmpfd;
 static int nthreads = 4;
@@ -130,17 +133,18 @@ static const char *const inv_desc[NINV] = {
 	[INV_EXCL] = "a memfd is preserved in one session at a time: the second PRESERVE_FD is EBUSY",
 	[INV_TOKEN] = "a token is used once per session: EEXIST, also when two threads race for it",
 	[INV_BADFD] = "PRESERVE_FD of a bad fd is EBADF, of a pipe or a linked tmpfs file ENOENT",
-	[INV_CLOSE] = "closing a session fd while others use it: it is gone, its name free, its files free",
+	[INV_CLOSE] = "closing a session fd while others use it: it is gone, its name and files free",
 	[INV_NAME] = "GET_NAME on a shared session fd",
 	[INV_WRITE] = "write(), pwrite() and MAP_SHARED writes within the size land, preserved or not",
 	[INV_FROZEN] = "a preserved memfd keeps its size: ftruncate and writes past the end are EPERM",
 	[INV_TRUNC] = "a memfd nobody preserves can be resized",
 	[INV_SEALS] = "F_ADD_SEALS: GROW/SHRINK work, WRITE is EBUSY while preserved, EPERM unsealable",
-	[INV_STATUS] = "MOD_STATUS while others preserve and close: ok, ready, no error",
+	[INV_STATUS] = "MOD_STATUS racing the other ioctls: ok, ready, no error",
 	[INV_RETRIEVE] = "RETRIEVE_FD of a known token again: the same file; of an unknown one: ENOENT",
-	[INV_INCOMING] = "on incoming sessions: PRESERVE_FD EINVAL, RETRIEVE_SESSION again EINVAL, unknown ENOENT",
+	[INV_INCOMING] = "incoming sessions: PRESERVE_FD, RETRIEVE_SESSION again: EINVAL; unknown: ENOENT",
 	[INV_READ] = "reads of retrieved memfds, racing everything else, return the survivors' bytes",
-	[INV_FINISH] = "FINISH raced by FINISH (ok) and RETRIEVE_FD (ok or ENOENT); close raced by RETRIEVE_SESSION (EINVAL or ENOENT)",
+	[INV_FINISH] = "FINISH raced by FINISH (ok) and RETRIEVE_FD (ok or ENOENT); "
+		       "close raced by RETRIEVE_SESSION (EINVAL or ENOENT)",
 };
 
 struct inv_count {
@@ -159,7 +163,7 @@ struct tctx {
 	pthread_t th;
 };
 
-static void show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void show(const char *fmt, ...) __printf(1, 2);
 static void show(const char *fmt, ...)
 {
 	char line[512];
@@ -176,8 +180,7 @@ static void show(const char *fmt, ...)
 }
 
 /* A result outside what the ABI allows: counted, and shown while few. */
-static void violation(struct tctx *t, enum inv inv, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void violation(struct tctx *t, enum inv inv, const char *fmt, ...) __printf(3, 4);
 static void violation(struct tctx *t, enum inv inv, const char *fmt, ...)
 {
 	char what[384];
@@ -224,7 +227,7 @@ static const char *errset(char *buf, size_t len, const long *set, int n)
  * @what names the operation for the report.
  */
 static bool expect(struct tctx *t, enum inv inv, long got, const long *set, int n,
-		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		   const char *fmt, ...) __printf(6, 7);
 static bool expect(struct tctx *t, enum inv inv, long got, const long *set, int n,
 		   const char *fmt, ...)
 {
@@ -995,8 +998,9 @@ static void op_duel(struct tctx *t)
 			checked(INV_EXCL);
 			if (!((duel.rc[0] == 0 && duel.rc[1] == -EBUSY) ||
 			      (duel.rc[1] == 0 && duel.rc[0] == -EBUSY)))
-				violation(t, INV_EXCL, "PRESERVE_FD of free pool#%d by two threads at once: %s and %s, want one success and one EBUSY",
-					  m, duel.rc[0] ? lu_errname(duel.rc[0]) : "success",
+				violation(t, INV_EXCL,
+					  "PRESERVE_FD of free pool#%d by two threads at once: %s and %s, "
+					  "want one success and one EBUSY", m, duel.rc[0] ? lu_errname(duel.rc[0]) : "success",
 					  duel.rc[1] ? lu_errname(duel.rc[1]) : "success");
 		}
 	}
@@ -1374,7 +1378,8 @@ static void op_weave(struct tctx *t)
 /* ---- stage 1: the memfds themselves ------------------------------------------ */
 
 /* Rewrite blocks [@from, @to) of @p (its content lock held) with a new seed. */
-static bool rewrite_blocks(struct tctx *t, struct pool_fd *p, size_t from, size_t to, const char *why)
+static bool rewrite_blocks(struct tctx *t, struct pool_fd *p, size_t from, size_t to,
+			   const char *why)
 {
 	size_t off = from * BLK, end = to * BLK < p->size ? to * BLK : p->size;
 	uint32_t sd = next_seed();
@@ -1594,7 +1599,7 @@ enum op {
 };
 
 /* Percent of the operations; MOD_STATUS's share goes to PRESERVE_FD upstream. */
-static const unsigned op_weight[NOPS] = {
+static const unsigned int op_weight[NOPS] = {
 	[OP_REVIVE] = 7, [OP_CLOSE] = 3, [OP_DUP_NAME] = 4, [OP_OLD_NAME] = 2,
 	[OP_RACE_NAME] = 4, [OP_PRESERVE_POOL] = 16, [OP_PRESERVE_NEW] = 8,
 	[OP_DUP_TOKEN] = 3, [OP_BAD] = 3, [OP_GET_NAME] = 3, [OP_STATUS] = 5,
@@ -1614,17 +1619,50 @@ static const char *const op_name[NOPS] = {
 	[OP_CLOSE_DUEL] = "close-duel", [OP_CLOSE_PAIR] = "close-pair", [OP_WEAVE] = "weave",
 };
 
+static void op_revive_any(struct tctx *t)
+{
+	int s = (int)below(t, NSLOTS);
+
+	LOCK();
+	for (int i = 0; i < NSLOTS; i++, s = (s + 1) % NSLOTS)
+		if (!slots[s].live)
+			break;
+	UNLOCK();
+	op_revive(t, s);
+}
+
+static void op_write_plain(struct tctx *t)
+{
+	op_write(t, false);
+}
+
+static void op_write_mmap(struct tctx *t)
+{
+	op_write(t, true);
+}
+
+static void (*const op_fn[NOPS])(struct tctx *t) = {
+	[OP_REVIVE] = op_revive_any, [OP_CLOSE] = op_close, [OP_DUP_NAME] = op_dup_name,
+	[OP_OLD_NAME] = op_old_name, [OP_RACE_NAME] = op_race_name,
+	[OP_PRESERVE_POOL] = op_preserve_pool, [OP_PRESERVE_NEW] = op_preserve_new,
+	[OP_DUP_TOKEN] = op_preserve_dup_token, [OP_BAD] = op_preserve_bad,
+	[OP_GET_NAME] = op_get_name, [OP_STATUS] = op_status, [OP_WRITE] = op_write_plain,
+	[OP_MMAP_WRITE] = op_write_mmap, [OP_PAST_END] = op_write_past_end,
+	[OP_TRUNCATE] = op_truncate, [OP_SEAL] = op_seal, [OP_DUEL] = op_duel,
+	[OP_CLOSE_DUEL] = op_close_duel, [OP_CLOSE_PAIR] = op_close_pair, [OP_WEAVE] = op_weave,
+};
+
 static double deadline;
 
 static void *stage1_thread(void *arg)
 {
 	struct tctx *t = arg;
-	unsigned total = 0;
+	unsigned int total = 0;
 
 	for (int i = 0; i < NOPS; i++)
 		total += op_weight[i];
 	while (now() < deadline) {
-		unsigned r = below(t, total);
+		unsigned int r = below(t, total);
 		int op = 0;
 
 		while (r >= op_weight[op])
@@ -1642,38 +1680,7 @@ static void *stage1_thread(void *arg)
 			op = OP_WEAVE;
 		double t_op = now();
 
-		switch (op) {
-		case OP_REVIVE: {
-			int s = (int)below(t, NSLOTS);
-
-			LOCK();
-			for (int i = 0; i < NSLOTS; i++, s = (s + 1) % NSLOTS)
-				if (!slots[s].live)
-					break;
-			UNLOCK();
-			op_revive(t, s);
-			break;
-		}
-		case OP_CLOSE: op_close(t); break;
-		case OP_DUP_NAME: op_dup_name(t); break;
-		case OP_OLD_NAME: op_old_name(t); break;
-		case OP_RACE_NAME: op_race_name(t); break;
-		case OP_PRESERVE_POOL: op_preserve_pool(t); break;
-		case OP_PRESERVE_NEW: op_preserve_new(t); break;
-		case OP_DUP_TOKEN: op_preserve_dup_token(t); break;
-		case OP_BAD: op_preserve_bad(t); break;
-		case OP_GET_NAME: op_get_name(t); break;
-		case OP_STATUS: op_status(t); break;
-		case OP_WRITE: op_write(t, false); break;
-		case OP_MMAP_WRITE: op_write(t, true); break;
-		case OP_PAST_END: op_write_past_end(t); break;
-		case OP_TRUNCATE: op_truncate(t); break;
-		case OP_SEAL: op_seal(t); break;
-		case OP_DUEL: op_duel(t); break;
-		case OP_CLOSE_DUEL: op_close_duel(t); break;
-		case OP_CLOSE_PAIR: op_close_pair(t); break;
-		case OP_WEAVE: op_weave(t); break;
-		}
+		op_fn[op](t);
 		t->ops++;
 		t->opn[op]++;
 		t->optime[op] += now() - t_op;
@@ -1782,7 +1789,8 @@ static void check_after_storm(struct tctx *t)
 				lu_diag("pool#%u: %s", pool[m].key, why);
 		}
 	}
-	CHECK(!bad, "after the storm every pool memfd holds exactly what was written (%d memfds, %llu bytes)",
+	CHECK(!bad,
+	      "after the storm every pool memfd holds exactly what was written (%d memfds, %llu bytes)",
 	      NPOOL, (unsigned long long)bytes);
 
 	/* The kernel agrees with the books on who holds which memfd. */
@@ -1812,7 +1820,8 @@ static void check_after_storm(struct tctx *t)
 		}
 	}
 	close(probe);
-	CHECK(!bad, "the kernel agrees with the books: %d memfds preserved (EBUSY, ftruncate EPERM), %d free",
+	CHECK(!bad,
+	      "the kernel agrees with the books: %d memfds preserved (EBUSY, ftruncate EPERM), %d free",
 	      owned, free_);
 
 	if (module) {
@@ -1837,7 +1846,8 @@ static void check_after_storm(struct tctx *t)
 			      (unsigned long long)sessions, (unsigned long long)files);
 		}
 	} else {
-		printf("ok - MOD_STATUS counts what the books count # SKIP the in-kernel LUO has no MOD_STATUS\n");
+		printf("ok - MOD_STATUS counts what the books count"
+		       " # SKIP the in-kernel LUO has no MOD_STATUS\n");
 	}
 }
 
@@ -1870,7 +1880,7 @@ static void stage_1(void)
 	struct mf_session *ms;
 	struct mf_file *mfl;
 	pthread_rwlockattr_t attr;
-	int mfd, msess, empty;
+	int mfd, msess, empty, bad = 0;
 	uint32_t *seeds;
 	double start, took;
 	size_t mlen;
@@ -1964,31 +1974,39 @@ static void stage_1(void)
 	for (int s = 0; s < NSLOTS; s++)
 		op_revive(t0, s);
 	for (int m = 0, s = 0; m < NPOOL; m++) {
-		if (owner_live(&pool[m]))
-			continue;
 		uint64_t tok = fresh_token();
 
-		rc = lu_preserve_fd(slots[s].fd, pool[m].fd, tok);
-		if (!CHECK_ERR(rc, 0, "survivor %s: PRESERVE_FD pool#%u", slots[s].name, pool[m].key))
+		if (owner_live(&pool[m]))
 			continue;
+		rc = lu_preserve_fd(slots[s].fd, pool[m].fd, tok);
+		if (rc) {
+			if (bad++ < 5)
+				lu_diag("survivor %s: PRESERVE_FD pool#%u: %s", slots[s].name, pool[m].key,
+					lu_errname(rc));
+			continue;
+		}
 		pool[m].owner = s;
 		pool[m].owner_gen = slots[s].gen;
 		slot_add(s, (struct held){ .token = tok, .pool = m });
 		s = (s + 1) % NSLOTS;
 	}
-	for (unsigned i = 0; i < NSIZES; i++) {
+	for (unsigned int i = 0; i < NSIZES; i++) {
 		int s = (int)(i * 3 % NSLOTS), fd;
 		uint64_t tok = fresh_token(), pos = (tok * 31) % (sizes[i] + 1);
 
 		fd = new_memfd(t0, eph_key(tok), sizes[i], pos, i % 2);
 		rc = lu_preserve_fd(slots[s].fd, fd, tok);
-		if (CHECK_ERR(rc, 0, "survivor %s: PRESERVE_FD a new memfd of %zu bytes", slots[s].name,
-			      sizes[i]))
+		if (!rc)
 			slot_add(s, (struct held){ .token = tok, .pool = -1, .key = eph_key(tok),
 						    .seals = i % 2 ? 0 : F_SEAL_SEAL,
 						    .size = sizes[i], .pos = pos });
+		else if (bad++ < 5)
+			lu_diag("survivor %s: PRESERVE_FD a new memfd of %zu bytes: %s", slots[s].name,
+				sizes[i], lu_errname(rc));
 		close(fd);
 	}
+	CHECK(!bad, "survivors: all pool memfds and a new memfd of each size preserved in %d sessions",
+	      NSLOTS);
 	empty = lu_create_session(dev, "stress-empty");
 	CHECK_OK(empty, "survivor stress-empty (no files): CREATE_SESSION");
 
@@ -2149,7 +2167,7 @@ static void *phase_retrieve_files(struct tctx *t)
 		int n = (int)sess[i].ms->nfiles;
 
 		pthread_barrier_wait(&bar);
-		if (sess[i].fd < 0 || n > (int)(sizeof(order) / sizeof(order[0])))
+		if (sess[i].fd < 0 || n > (int)ARRAY_SIZE(order))
 			continue;
 		for (int k = 0; k < n; k++)
 			order[k] = k;
@@ -2460,7 +2478,8 @@ static void stage_2(void)
 				sess[i].ms->name, win, other);
 		}
 	}
-	CHECK(!winners_bad, "RETRIEVE_SESSION raced by %d threads: one fd per name, the others EINVAL (%d names)",
+	CHECK(!winners_bad,
+	      "RETRIEVE_SESSION raced by %d threads: one fd per name, the others EINVAL (%d names)",
 	      nthreads, nsess);
 
 	/* RETRIEVE_FD through one shared session fd: every call gets the same file. */
@@ -2492,7 +2511,8 @@ static void stage_2(void)
 			}
 		}
 	}
-	CHECK(!fd_bad, "RETRIEVE_FD raced by %d threads on one session fd: every call succeeds (%llu tokens)",
+	CHECK(!fd_bad,
+	      "RETRIEVE_FD raced by %d threads on one session fd: every call succeeds (%llu tokens)",
 	      nthreads, (unsigned long long)files);
 	CHECK(!same_bad, "... and every call of one token returns the same file");
 
@@ -2501,15 +2521,17 @@ static void stage_2(void)
 	deadline = now() + mix_took;
 	mix_ops = run_phase(phase_mix);
 	ops += mix_ops;
-	lu_diag("stress stage 2: %d threads x %.0f s of RETRIEVE_FD/GET_NAME/RETRIEVE_SESSION/CREATE_SESSION%s/reads: "
-		"%llu ops, %.0f ops/s (provider: %s)", nthreads, mix_took, module ? "/MOD_STATUS" : "",
-		(unsigned long long)mix_ops, mix_ops / mix_took, provider());
+	lu_diag("stress stage 2: %d threads x %.0f s of RETRIEVE_FD, GET_NAME, RETRIEVE_SESSION, "
+		"CREATE_SESSION%s and reads: %llu ops, %.0f ops/s (provider: %s)", nthreads, mix_took,
+		module ? ", MOD_STATUS" : "", (unsigned long long)mix_ops, mix_ops / mix_took,
+		provider());
 	summary("stage 2");
 
 	/* Every byte, the size, the position, the seals. */
 	verify_bad = 0;
 	ops += run_phase(phase_verify);
-	CHECK(!verify_bad, "every survivor comes back exactly: size, content, position, seals (%llu files, %llu bytes)",
+	CHECK(!verify_bad,
+	      "every survivor comes back exactly: size, content, position, seals (%llu files, %llu bytes)",
 	      (unsigned long long)files, (unsigned long long)bytes);
 	same_bad = 0;
 	for (int i = 0; i < nsess; i++) {
@@ -2559,7 +2581,8 @@ static void stage_2(void)
 		if (rc >= 0)
 			close((int)rc);
 	}
-	CHECK(!gone_bad, "nothing is left: RETRIEVE_SESSION of every name is ENOENT (%d names)", nsess + 1);
+	CHECK(!gone_bad, "nothing is left: RETRIEVE_SESSION of every name is ENOENT (%d names)",
+	      nsess + 1);
 	summary("stage 2");
 	took = now() - start;
 	lu_diag("stress stage 2: %d threads: %llu ops in %.1f s, %.0f ops/s overall (provider: %s)",

@@ -12,23 +12,27 @@
 #          files with EINVAL and the others come back intact
 #   core   the core's record chains: /dev/liveupdate opens with EIO for the
 #          boot (as upstream), the log names the errno, a reload of the
-#          module reports the same; seeded random flips of memfd tables
-#          are refused on the way out (rmmod discards them)
+#          module reports the same; seeded random flips of the memfd
+#          records in the same boot are checked on the way out (rmmod
+#          discards the files restored ahead). Random flips of the chains
+#          themselves may be harmless: then whatever is read is reported
+#          and the module must take a new session.
+#          Stages 16 (a link to a copy of a valid block, in memory KHO never
+#          held) and 38 (a link into a firmware hole) need module/glue/kho.c
+#          to check KHO's per-page mark before kho_restore_folio() and
+#          page_is_ram() before reading.
 #   root   the core's root record: the handover attribute reads
 #          "rejected <why> (errno N)"
 #   fresh  nothing to damage: preserve again for the next core stage
 # The workload (120 memfds in 52 sessions, a lutest dependency and its FLB)
 # is described at the top of selftests/src/handover_corrupt.c; descriptor
-# and session numbers below are its. With 39 boots, no_timer_check keeps a
-# host busy with other work from failing a boot's IO-APIC timer check
-# (TCG), which panics the guest.
+# and session numbers below are its.
 # STAGES: 39
 # On the debug kernel the 39 boots take about 20 minutes: there it runs in
 # make soak, not in make test.
 # FLAVORS: default
 # SOAK_FLAVORS: debug
 # TIMEOUT: 120
-# CMDLINE: no_timer_check
 
 READY=/tmp/handover-corrupt.ready
 

@@ -129,6 +129,9 @@ Status Orchestrator::read_incoming() {
     // of the module must not restore these blocks a second time.
     ByteSpan record(incoming_.record, HandoverHeaderCodec::kSize);
     HandoverHeaderCodec::mark_consumed(record, false);
+    // One read for both chains: a damaged FLB link into the sessions chain
+    // must find its blocks scrubbed, not already given back.
+    RecordChain::ReadScope read;
     Status status = RecordChain::consume(
         header.payload_phys, ChainKind::Sessions, SessionRecord::kSize,
         [this](ConstByteSpan session) { return read_incoming_session(session); });

@@ -30,6 +30,10 @@ int lu_kho_find_incoming(uint64_t *phys, uint64_t *size)
 	return 0;
 }
 
+/*
+ * Only RAM is in the direct map: a page of a firmware-reserved range has a
+ * struct page (pfn_to_online_page() finds it) but reading it faults.
+ */
 const void *lu_kho_peek(uint64_t phys, uint64_t size)
 {
 	unsigned long pfn, last;
@@ -38,17 +42,42 @@ const void *lu_kho_peek(uint64_t phys, uint64_t size)
 		return NULL;
 	last = PHYS_PFN(phys + size - 1);
 	for (pfn = PHYS_PFN(phys); pfn <= last; pfn++) {
-		if (!pfn_to_online_page(pfn))
+		if (!pfn_to_online_page(pfn) || !page_is_ram(pfn))
 			return NULL;
 	}
 	return phys_to_virt(phys);
 }
 
+/*
+ * KHO marks the first page of every block the previous kernel preserved
+ * (kexec_handover.c's union kho_page_info in page->private: the order and
+ * this magic) until it is restored; kho_restore_folio() warns about
+ * anything else, e.g. a damaged link to a page that merely holds a copy of
+ * a valid block.
+ */
+#define LU_KHO_PAGE_MAGIC 0x4b484f50U /* "KHOP" */
+
+union lu_kho_page_info {
+	unsigned long page_private;
+	struct {
+		unsigned int order;
+		unsigned int magic;
+	};
+};
+
 void *lu_kho_restore(uint64_t phys)
 {
+	union lu_kho_page_info info;
 	struct folio *folio;
+	struct page *page;
 
 	if (!PAGE_ALIGNED(phys))
+		return NULL;
+	page = pfn_to_online_page(PHYS_PFN(phys));
+	if (!page)
+		return NULL;
+	info.page_private = READ_ONCE(page->private);
+	if (info.magic != LU_KHO_PAGE_MAGIC)
 		return NULL;
 	folio = kho_restore_folio(phys);
 	return folio ? folio_address(folio) : NULL;

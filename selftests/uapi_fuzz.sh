@@ -10,13 +10,15 @@
 # again, lu.fuzz_ops=N operations per stage, lu.fuzz_threads=T threads.
 # STAGES: 2
 # FLAVORS: default debug upstream
-# TIMEOUT: 150
+# TIMEOUT: 300
 
 READY=/tmp/uapi-fuzz.ready
 
-# Operations per stage. Measured under TCG on the 2-core hosts, 4 threads:
-# default 2,000-4,500 ops/s (25-50 s a stage), debug (KASAN, lockdep,
-# kmemleak) 900-1,400 ops/s (75-110 s a stage, 5 min the whole chain).
+# Operations per stage. Measured under TCG on the 2-core hosts, 4 threads,
+# host time: default 35-50 s a stage; debug (KASAN, lockdep, kmemleak)
+# 130-315 s a stage, 530 s the whole chain with the host's load at 6 (the
+# guest's own clock lags the host's there: it reports 100-190 s).
+# TIMEOUT is per boot (x3 on debug).
 OPS_DEFAULT=100000
 OPS_DEBUG=100000
 

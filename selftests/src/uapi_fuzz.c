@@ -91,7 +91,7 @@
 #endif
 
 #define PAGE 4096
-#define NSLOTS 64
+#define NSLOTS 128
 #define NPOOL 16		/* pool names fz-0 .. fz-15 */
 #define MAX_FAIL_LINES 40
 #define MAX_KEEPERS 400
@@ -307,6 +307,7 @@ struct mfile {
 	unsigned int seals, mode;
 	pthread_mutex_t mu;	/* held over RETRIEVE_FD of this token */
 	struct obj *obj;	/* once retrieved */
+	_Atomic bool taken;	/* obj is set (read without mu: a hint) */
 };
 
 /*
@@ -340,6 +341,10 @@ struct obj {
 	bool seals_changed;
 	bool tmpfile;
 	ino_t ino;
+	/* a file nobody can reach after its PRESERVE_FD (bulk): as it was then */
+	bool fixed;
+	uint64_t fsize, fhash, fpos;
+	unsigned int fseals, fmode;
 };
 
 struct slot {
@@ -355,14 +360,14 @@ struct slot {
 enum op_id {
 	O_CREATE, O_RETRIEVE, O_STATUS, O_PRESERVE, O_RETRIEVE_FD, O_FINISH, O_GET_NAME,
 	O_RAW, O_STALE, O_BADFD, O_NEWFD, O_OPEN_DEV, O_REOPEN, O_DUP, O_CLOSE, O_WRITE,
-	O_TRUNCATE, O_MMAP, O_SEAL, O_SEEK, O_CHMOD, O_NOPS
+	O_TRUNCATE, O_MMAP, O_SEAL, O_SEEK, O_CHMOD, O_BULK, O_NOPS
 };
 
 static const char *const op_name[O_NOPS] = {
 	"CREATE_SESSION", "RETRIEVE_SESSION", "MOD_STATUS", "PRESERVE_FD", "RETRIEVE_FD",
 	"FINISH", "GET_NAME", "wrong-cmd", "closed-fd-ioctl", "bad-fd-ioctl", "new-fd",
 	"open-dev", "reopen", "dup", "close", "pwrite", "ftruncate", "mmap-write",
-	"add-seals", "lseek", "fchmod",
+	"add-seals", "lseek", "fchmod", "bulk",
 };
 
 struct cmdinfo {
@@ -420,9 +425,11 @@ struct thr {
 	int stale[8];		/* fds this thread closed lately */
 	int nstale;
 	uint32_t results[O_NOPS][ES_MAX];
+	double secs[O_NOPS];	/* time spent in each kind of operation */
 	uint64_t verified;
 	pthread_t tid;
 	bool audit_failed;
+	uint64_t bulk_tokens, bulk_sessions;
 };
 
 static int stage, nthreads = 4, nkeep = 3;
@@ -900,8 +907,14 @@ static uint64_t gen_token(struct thr *t, struct obj *s)
 	struct rng *r = &t->rng;
 	unsigned int p = below(r, 100);
 
-	if (s && s->incoming && s->nmfs && p < 75)
-		return s->mfs[below(r, s->nmfs)]->token;
+	if (s && s->incoming && s->nmfs && p < 75) {
+		struct mfile *mf = s->mfs[below(r, s->nmfs)];
+
+		/* mostly one not retrieved yet */
+		for (int n = 0; n < 4 && atomic_load(&mf->taken) && chance(r, 70); n++)
+			mf = s->mfs[below(r, s->nmfs)];
+		return mf->token;
+	}
 	if (p < 60)
 		return 1 + below(r, 8);
 	if (p < 70)
@@ -1185,8 +1198,8 @@ static struct tok *find_tok(struct obj *s, uint64_t token)
 	return NULL;
 }
 
-static void record_tok(struct call *c, struct obj *s, uint64_t token, struct obj *m, bool maybe,
-		       bool rdonly)
+static void record_tok(struct thr *t, struct obj *s, uint64_t token, struct obj *m, bool maybe,
+		       bool rdonly, int argfd)
 {
 	struct tok *tk;
 
@@ -1195,7 +1208,7 @@ static void record_tok(struct call *c, struct obj *s, uint64_t token, struct obj
 	if (tk) {
 		if (!tk->maybe) {
 			pthread_mutex_unlock(&s->mu);
-			fail(c->t, "PRESERVE_FD of token %#llx succeeded twice in one session",
+			fail(t, "PRESERVE_FD of token %#llx succeeded twice in one session",
 			     (unsigned long long)token);
 			return;
 		}
@@ -1214,12 +1227,12 @@ static void record_tok(struct call *c, struct obj *s, uint64_t token, struct obj
 	if (m) {
 		pthread_mutex_lock(&m->mu);
 		/* The keeper shares the preserved open file (its position). */
-		if (m->prefs++ == 0 && stage != 2) {
+		if (m->prefs++ == 0 && stage != 2 && !m->fixed) {
 			if (m->keeper >= 0)
 				close(m->keeper);
 			else
 				atomic_fetch_add(&keepers, 1);
-			m->keeper = fcntl(c->argfd, F_DUPFD_CLOEXEC, 0);
+			m->keeper = fcntl(argfd, F_DUPFD_CLOEXEC, 0);
 			if (m->keeper < 0)
 				BAIL("dup: %s", strerror(errno));
 		}
@@ -1308,9 +1321,9 @@ static void exec_preserve(struct call *c, uint64_t token)
 	run_call(c);
 	unlock_holder(h);
 	if (c->argslot == -2 && (c->r == 0 || (c->r == -EFAULT && !c->a.writable)))
-		record_tok(c, s, token, NULL, c->r != 0, false);
+		record_tok(c->t, s, token, NULL, c->r != 0, false, -1);
 	else if (c->r == 0 || (c->r == -EFAULT && m && !c->a.writable))
-		record_tok(c, s, token, m, c->r != 0, as && as->rdonly);
+		record_tok(c->t, s, token, m, c->r != 0, as && as->rdonly, c->argfd);
 }
 
 static bool verify_file(struct thr *t, struct obj *s, struct mfile *mf, int fd)
@@ -1400,6 +1413,7 @@ static struct obj *retrieved_file(struct thr *t, struct obj *s, struct mfile *mf
 		if (!fstat(fd, &st))
 			m->ino = st.st_ino;
 		mf->obj = m;
+		atomic_store(&mf->taken, true);
 		atomic_fetch_sub(&s->unretrieved, 1);
 		return m;
 	}
@@ -1655,6 +1669,8 @@ static void op_ioctl(struct thr *t, enum op_id op, unsigned int kmask, int dir)
 	int e;
 
 	c.slot = pick_slot(t, kmask, dir);
+	if (c.slot < 0 && dir >= 0)
+		c.slot = pick_slot(t, kmask, -1);
 	if (c.slot < 0)
 		c.slot = pick_slot(t, KM_OPEN, -1);
 	if (c.slot < 0)
@@ -1663,6 +1679,10 @@ static void op_ioctl(struct thr *t, enum op_id op, unsigned int kmask, int dir)
 	c.kind = slots[c.slot].kind;
 	c.obj = slots[c.slot].obj;
 
+	/* Stage 2: mostly, a session's files are retrieved before it finishes. */
+	if (op == O_FINISH && c.obj && c.obj->incoming && atomic_load(&c.obj->unretrieved) &&
+	    chance(&t->rng, 80))
+		op = O_RETRIEVE_FD;
 	for (int i = 0; i < NCMDS; i++)
 		if (cmds[i].op == op)
 			c.c = &cmds[i];
@@ -1811,7 +1831,7 @@ static int new_memfd(struct thr *t, struct obj **mp)
 		F_SEAL_SEAL,
 	};
 	struct rng *r = &t->rng;
-	size_t size = chance(r, 2) ? (2u << 20) : memfd_sizes[below(r, 10)];
+	size_t size = chance(r, 1) ? (2u << 20) : memfd_sizes[below(r, 10)];
 	bool tmpfile = chance(r, 15);
 	unsigned int fl = flags[below(r, 6)], seals = 0;
 	uint8_t *buf;
@@ -1836,7 +1856,8 @@ static int new_memfd(struct thr *t, struct obj **mp)
 		size = 0;
 	}
 	if (size && chance(r, 80)) {
-		size_t n = size > 65536 && chance(r, 50) ? 4096 : size;
+		/* a large one gets data at one end (the rest stays sparse) */
+		size_t n = size > 65536 ? (chance(r, 50) ? 4096 : 65536) : size;
 
 		buf = malloc(n);
 		if (!buf)
@@ -2176,6 +2197,132 @@ static void op_memfd(struct thr *t, enum op_id op)
 	check_errno(t, op, res, &ex, what);
 }
 
+/*
+ * A small memfd that nobody can reach once preserved (its fd is closed at
+ * once), so its state at the reboot is its state now.
+ */
+static int fixed_memfd(struct thr *t, struct obj **mp)
+{
+	static const size_t sizes[] = { 0, 1, 100, 4096, 4097 };
+	struct rng *r = &t->rng;
+	size_t size = sizes[below(r, 5)];
+	int fd = memfd_create("uapi-fuzz-bulk", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct obj *m;
+	struct stat st;
+	int seals;
+
+	if (fd < 0) {
+		fail(t, "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	fill_random(r, t->wbuf, size);
+	if (pwrite(fd, t->wbuf, size, 0) != (ssize_t)size ||
+	    (chance(r, 30) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) ||
+	    lseek(fd, below(r, (uint32_t)size + 1), SEEK_SET) < 0 || fstat(fd, &st) ||
+	    (seals = fcntl(fd, F_GET_SEALS)) < 0) {
+		/* another thread's PRESERVE_FD through a reused number froze it */
+		if (errno != EPERM && errno != EBUSY)
+			fail(t, "set up a memfd for a bulk PRESERVE_FD: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m = obj_new(K_MEMFD);
+	m->slots = 0;
+	m->fixed = true;
+	m->fsize = size;
+	m->fhash = hash_bytes(t->wbuf, size);
+	m->fpos = lseek(fd, 0, SEEK_CUR);
+	m->fseals = seals;
+	m->fmode = st.st_mode & 07777;
+	*mp = m;
+	return fd;
+}
+
+/*
+ * Many files in one outgoing session, or many sessions at once: the
+ * module's record chains hold 39 sessions or 56 files a 4 KiB block, more
+ * than the rest of the mix reaches.
+ */
+static void op_bulk(struct thr *t)
+{
+	struct rng *r = &t->rng;
+	struct expect ex = { 0 };
+	char what[96];
+	int n = 40 + below(r, 80);
+
+	es_add(&ex.may, EBUSY);	/* preserved first through a reused number */
+	es_add(&ex.may, ENOMEM);
+	es_add(&ex.may, ENOSPC);
+	if (chance(r, 50)) {
+		int i = pick_slot(t, KM(K_SESSION), 0);
+		struct obj *s;
+
+		if (i < 0)
+			return;
+		s = slots[i].obj;
+		for (int k = 0; k < n; k++) {
+			uint64_t token = ((uint64_t)(t->idx + 1) << 48) | t->bulk_tokens++;
+			struct obj *m;
+			int fd = fixed_memfd(t, &m);
+			long err;
+
+			if (fd < 0)
+				continue;
+			err = lu_preserve_fd(slots[i].fd, fd, token);
+			snprintf(what, sizeof(what), "%d of %d in one session, token %#llx", k + 1, n,
+				 (unsigned long long)token);
+			check_errno(t, O_BULK, err, &ex, what);
+			if (!err)
+				record_tok(t, s, token, m, false, false, fd);
+			close(fd);
+		}
+		slot_unlock(i);
+		return;
+	}
+	for (int k = 0; k < n / 2; k++) {
+		uint8_t name[LIVEUPDATE_SESSION_NAME_LENGTH] = { 0 };
+		struct obj *s;
+		int fd;
+
+		snprintf((char *)name, sizeof(name), "fzb-%d-%llu", t->idx,
+			 (unsigned long long)t->bulk_sessions++);
+		fd = lu_create_session(slots[0].fd, (char *)name);
+		snprintf(what, sizeof(what), "CREATE_SESSION %d of %d, '%s'", k + 1, n / 2, name);
+		check_errno(t, O_BULK, fd < 0 ? fd : 0, &ex, what);
+		if (fd < 0)
+			continue;
+		s = obj_new(K_SESSION);
+		s->namelen = strlen((char *)name);
+		memcpy(s->name, name, s->namelen);
+		pthread_mutex_lock(&reg_mu);
+		if (nlive_out == cap_live_out) {
+			cap_live_out = cap_live_out ? 2 * cap_live_out : 64;
+			live_out = realloc(live_out, cap_live_out * sizeof(*live_out));
+			if (!live_out)
+				BAIL("out of memory");
+		}
+		live_out[nlive_out++] = s;
+		pthread_mutex_unlock(&reg_mu);
+		for (int j = 0; j < 2 && chance(r, 40); j++) {
+			uint64_t token = ((uint64_t)(t->idx + 1) << 48) | t->bulk_tokens++;
+			struct obj *m;
+			int mfd = fixed_memfd(t, &m);
+			long err;
+
+			if (mfd < 0)
+				continue;
+			err = lu_preserve_fd(fd, mfd, token);
+			snprintf(what, sizeof(what), "into new session '%s', token %#llx", name,
+				 (unsigned long long)token);
+			check_errno(t, O_BULK, err, &ex, what);
+			if (!err)
+				record_tok(t, s, token, m, false, false, mfd);
+			close(mfd);
+		}
+		install(t, fd, K_SESSION, s, false);
+	}
+}
+
 /* ---- the threads ---------------------------------------------------------- */
 
 struct weight {
@@ -2184,32 +2331,42 @@ struct weight {
 };
 
 static const struct weight weights[] = {
-	{ O_CREATE, { 10, 10, 6 } },
-	{ O_RETRIEVE, { 3, 3, 10 } },
-	{ O_STATUS, { 2, 2, 2 } },
-	{ O_PRESERVE, { 20, 20, 14 } },
-	{ O_RETRIEVE_FD, { 3, 3, 18 } },
-	{ O_FINISH, { 3, 3, 1 } },
-	{ O_GET_NAME, { 5, 5, 5 } },
-	{ O_RAW, { 6, 6, 5 } },
-	{ O_STALE, { 2, 2, 2 } },
-	{ O_BADFD, { 1, 1, 1 } },
-	{ O_NEWFD, { 9, 9, 8 } },
-	{ O_OPEN_DEV, { 1, 1, 1 } },
-	{ O_REOPEN, { 2, 2, 2 } },
-	{ O_DUP, { 4, 4, 4 } },
-	{ O_CLOSE, { 9, 9, 8 } },
-	{ O_WRITE, { 4, 4, 4 } },
-	{ O_TRUNCATE, { 3, 3, 3 } },
-	{ O_MMAP, { 2, 2, 2 } },
-	{ O_SEAL, { 1, 1, 1 } },
-	{ O_SEEK, { 1, 1, 1 } },
-	{ O_CHMOD, { 1, 1, 1 } },
+	{ O_CREATE, { 100, 100, 60 } },
+	{ O_RETRIEVE, { 30, 30, 100 } },
+	{ O_STATUS, { 20, 20, 20 } },
+	{ O_PRESERVE, { 200, 200, 140 } },
+	{ O_RETRIEVE_FD, { 30, 30, 180 } },
+	{ O_FINISH, { 30, 30, 10 } },
+	{ O_GET_NAME, { 50, 50, 50 } },
+	{ O_RAW, { 60, 60, 50 } },
+	{ O_STALE, { 20, 20, 20 } },
+	{ O_BADFD, { 10, 10, 10 } },
+	{ O_NEWFD, { 90, 90, 80 } },
+	{ O_OPEN_DEV, { 10, 10, 10 } },
+	{ O_REOPEN, { 20, 20, 20 } },
+	{ O_DUP, { 40, 40, 40 } },
+	{ O_CLOSE, { 90, 90, 80 } },
+	{ O_WRITE, { 40, 40, 40 } },
+	{ O_TRUNCATE, { 30, 30, 30 } },
+	{ O_MMAP, { 20, 20, 20 } },
+	{ O_SEAL, { 10, 10, 10 } },
+	{ O_SEEK, { 10, 10, 10 } },
+	{ O_CHMOD, { 10, 10, 10 } },
+	{ O_BULK, { 1, 1, 1 } },
 };
 #define NWEIGHTS (int)(sizeof(weights) / sizeof(weights[0]))
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void one_op(struct thr *t)
 {
+	double start = now();
 	unsigned int sum = 0, x;
 	int st = stage == 2 ? 2 : 1;
 	enum op_id op = O_CLOSE;
@@ -2266,12 +2423,16 @@ static void one_op(struct thr *t)
 	case O_CLOSE:
 		op_close(t);
 		break;
+	case O_BULK:
+		op_bulk(t);
+		break;
 	default:
 		op_memfd(t, op);
 		break;
 	}
 	if (op > O_BADFD)
 		audit(t, NULL, op);
+	t->secs[op] += now() - start;
 }
 
 static void thread_setup(struct thr *t)
@@ -2299,17 +2460,14 @@ static void *thread_main(void *arg)
 {
 	struct thr *t = arg;
 
-	for (t->opno = 0; t->opno < t->nops; t->opno++)
+	for (t->opno = 0; t->opno < t->nops; t->opno++) {
+		/* progress, for long runs: thread 0 every tenth of its share */
+		if (t->idx == 0 && t->nops >= 10 && t->opno && t->opno % (t->nops / 10) == 0)
+			lu_diag("fuzz: thread 0 at %llu of %llu ops", (unsigned long long)t->opno,
+				(unsigned long long)t->nops);
 		one_op(t);
+	}
 	return NULL;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Run the threads; returns the seconds it took. */
@@ -2344,10 +2502,19 @@ static void report(struct thr *thr, double secs, const char *what)
 	lu_diag("fuzz: %s: %llu ops in %.1f s: %.0f ops/s (%d threads)", what,
 		(unsigned long long)total_ops, secs, secs > 0 ? (double)total_ops / secs : 0.0,
 		nthreads);
+	double total = 0;
+
+	for (int op = 0; op < O_NOPS; op++)
+		for (int i = 0; i < nthreads; i++)
+			total += thr[i].secs[op];
 	for (int op = 0; op < O_NOPS; op++) {
 		size_t k = 0;
 		uint64_t all = 0;
+		double secs = 0;
 
+		for (int i = 0; i < nthreads; i++)
+			secs += thr[i].secs[op];
+		k = snprintf(line, sizeof(line), " (%2.0f%% of the time)", total ? 100 * secs / total : 0);
 		for (int e = 0; e < ES_MAX; e++) {
 			uint64_t n = 0;
 
@@ -2440,6 +2607,15 @@ static void manifest_file(struct sbuf *b, uint64_t token, int fd, unsigned int f
 	manifest_files++;
 }
 
+static void manifest_fixed(struct sbuf *b, uint64_t token, const struct obj *m,
+			   unsigned int flags)
+{
+	sb_printf(b, "F %llx %x %llx %llx %x %llx %o\n", (unsigned long long)token, flags,
+		  (unsigned long long)m->fsize, (unsigned long long)m->fhash, m->fseals,
+		  (unsigned long long)m->fpos, m->fmode);
+	manifest_files++;
+}
+
 /* The sessions that are to survive with memfds of known content. */
 static void keepers_sessions(struct thr *t, struct sbuf *b)
 {
@@ -2493,7 +2669,10 @@ static void stage1_finish(struct thr *thr)
 
 			if (tk->file && tk->file->seals_changed)
 				flags |= MF_NOSEALS;
-			manifest_file(&b, tk->token, tk->file ? tk->file->keeper : -1, flags);
+			if (tk->file && tk->file->fixed)
+				manifest_fixed(&b, tk->token, tk->file, flags);
+			else
+				manifest_file(&b, tk->token, tk->file ? tk->file->keeper : -1, flags);
 		}
 	}
 	keepers_sessions(&thr[0], &b);

@@ -102,6 +102,7 @@
 #define NONCANON_PTR 0x8000000000000000UL
 
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#define ARRAY_SIZE(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- random numbers: xoshiro256** seeded by splitmix64 ------------------ */
 
@@ -147,7 +148,7 @@ static uint32_t below(struct rng *r, uint32_t n)
 	return (uint32_t)(((rnd(r) >> 32) * n) >> 32);
 }
 
-static bool chance(struct rng *r, unsigned pct)
+static bool chance(struct rng *r, unsigned int pct)
 {
 	return below(r, 100) < pct;
 }
@@ -236,7 +237,7 @@ static bool expected(const struct expect *ex, long r)
 	if (ex->loose) {
 		if (r == 0)
 			return true;
-		for (size_t i = 0; i < sizeof(plausible) / sizeof(plausible[0]); i++)
+		for (int i = 0; i < ARRAY_SIZE(plausible); i++)
 			if (-r == plausible[i])
 				return true;
 		return false;
@@ -396,7 +397,7 @@ static const struct cmdinfo cmds[] = {
 	{ O_GET_NAME, LIVEUPDATE_SESSION_GET_NAME, sizeof(struct liveupdate_session_get_name),
 	  offsetofend(struct liveupdate_session_get_name, name), 0, false },
 };
-#define NCMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
+#define NCMDS ARRAY_SIZE(cmds)
 
 enum place_kind { P_NORMAL, P_RO, P_EDGE, P_SIZE_ONLY, P_NULL, P_UNMAPPED, P_KERNEL, P_NONCANON };
 
@@ -825,22 +826,15 @@ static unsigned long raw_cmd(struct thr *t)
 					    0x7f, 0x80, 0x81, 0xff };
 	static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE,
 					     _IOC_READ | _IOC_WRITE };
+	static const unsigned int sizes[] = { 0, 4, 16, 72, sizeof(struct liveupdate_mod_status) };
 	struct rng *r = &t->rng;
 	unsigned long cmd;
 
 	for (;;) {
 		unsigned int type = types[below(r, 5)];
 		unsigned int nr = chance(r, 80) ? nrs[below(r, 14)] : below(r, 256);
-		unsigned int size;
+		unsigned int size = chance(r, 80) ? sizes[below(r, 5)] : below(r, 1 << 14);
 
-		switch (below(r, 6)) {
-		case 0: size = 0; break;
-		case 1: size = 4; break;
-		case 2: size = 16; break;
-		case 3: size = 72; break;
-		case 4: size = sizeof(struct liveupdate_mod_status); break;
-		default: size = below(r, 1 << 14); break;
-		}
 		cmd = _IOC(dirs[below(r, 4)], type, nr, size);
 		for (int i = 0; i < NCMDS; i++)
 			if (cmds[i].cmd == cmd)
@@ -873,7 +867,8 @@ static size_t gen_name(struct thr *t, uint8_t name[LIVEUPDATE_SESSION_NAME_LENGT
 	size_t len;
 
 	memset(name, 0, LIVEUPDATE_SESSION_NAME_LENGTH);
-	if (stage == 2 && p < 30 && (in = random_incoming(t))) {
+	in = stage == 2 && p < 30 ? random_incoming(t) : NULL;
+	if (in) {
 		memcpy(name, in->name, in->namelen);
 		if (in->namelen < 62 && chance(r, 10)) /* bytes after the NUL do not count */
 			fill_random(r, name + in->namelen + 1, 63 - in->namelen);
@@ -1080,7 +1075,10 @@ static void exec_create(struct call *c, const uint8_t *name, size_t len)
 			fail(c->t, "CREATE_SESSION '%s': EEXIST, but no open session has that name",
 			     name_str(name, len, nm, sizeof(nm)));
 	}
-	if (c->r || (fd = reply_fd(c)) < 0)
+	if (c->r)
+		return;
+	fd = reply_fd(c);
+	if (fd < 0)
 		return;
 	s = obj_new(K_SESSION);
 	memcpy(s->name, name, len);
@@ -1118,7 +1116,8 @@ static void exec_retrieve(struct call *c, const uint8_t *name, size_t len)
 	if (len == 0 || len >= LIVEUPDATE_SESSION_NAME_LENGTH) {
 		es_add(&c->ex.must, EINVAL);
 		es_add(&c->ex.must, ENOENT);
-	} else if (stage == 2 && (s = find_incoming(name, len))) {
+	} else if (stage == 2 && find_incoming(name, len)) {
+		s = find_incoming(name, len);
 		pthread_mutex_lock(&s->mu);
 		state = s->state;
 		if (state == IN_WAITING) {
@@ -1140,13 +1139,16 @@ static void exec_retrieve(struct call *c, const uint8_t *name, size_t len)
 		if (c->r == 0) {
 			s->state = IN_RETRIEVED;
 			s->slots = 1;	/* the fd about to be installed */
+		} else if (c->r == -EFAULT) {
+			s->state = IN_GONE; /* released at once: finished and gone */
 		}
-		else if (c->r == -EFAULT) /* released at once: finished and gone */
-			s->state = IN_GONE;
 	}
 	if (s)
 		pthread_mutex_unlock(&s->mu);
-	if (c->r || (fd = reply_fd(c)) < 0)
+	if (c->r)
+		return;
+	fd = reply_fd(c);
+	if (fd < 0)
 		return;
 	if (!s || state != IN_WAITING) {
 		close(fd);
@@ -1454,7 +1456,8 @@ static void exec_retrieve_fd(struct call *c, uint64_t token)
 		}
 	}
 	run_call(c);
-	if (c->r == 0 && (fd = reply_fd(c)) >= 0) {
+	fd = c->r ? -1 : reply_fd(c);
+	if (fd >= 0) {
 		if (mf) {
 			m = retrieved_file(c->t, s, mf, fd);
 			pthread_mutex_unlock(&mf->mu);
@@ -2284,7 +2287,8 @@ static void op_bulk(struct thr *t)
 		struct obj *s;
 		int fd;
 
-		snprintf((char *)name, sizeof(name), "fzb-%d-%llu", t->idx,
+		/* the stage in the name: stage 1's survivors are incoming in stage 2 */
+		snprintf((char *)name, sizeof(name), "fzb%d-%d-%llu", stage, t->idx,
 			 (unsigned long long)t->bulk_sessions++);
 		fd = lu_create_session(slots[0].fd, (char *)name);
 		snprintf(what, sizeof(what), "CREATE_SESSION %d of %d, '%s'", k + 1, n / 2, name);
@@ -2354,7 +2358,7 @@ static const struct weight weights[] = {
 	{ O_CHMOD, { 10, 10, 10 } },
 	{ O_BULK, { 1, 1, 1 } },
 };
-#define NWEIGHTS (int)(sizeof(weights) / sizeof(weights[0]))
+#define NWEIGHTS ARRAY_SIZE(weights)
 
 static double now(void)
 {
@@ -2685,9 +2689,8 @@ static void stage1_finish(struct thr *thr)
 	err = lu_preserve_fd(meta, mfd, 1);
 	if (err)
 		BAIL("preserve the manifest: %s", lu_errname(err));
-	CHECK(true, "stage 1: %d sessions with %llu files left for the next kernel (%d with known content)",
-	      sessions, (unsigned long long)manifest_files, nkeep);
-	lu_diag("fuzz: manifest of %zu bytes in session %s", b.len, META_NAME);
+	lu_diag("fuzz: %d sessions with %llu files left for the next kernel (%d with known content), their manifest (%zu bytes) in session %s",
+		sessions, (unsigned long long)manifest_files, nkeep, b.len, META_NAME);
 }
 
 static bool unhex(const char *s, uint8_t *out, size_t *len)
@@ -2794,12 +2797,14 @@ static void read_manifest(void)
  */
 static void stage2_finish(struct thr *t)
 {
-	uint64_t at_end = 0, lost = 0;
+	uint64_t at_end = 0, lost = 0, fuzzer = 0, sessions = 0;
+	unsigned long before = atomic_load(&nfail);
 	char nm[300];
 
 	for (int i = 0; i < nincoming; i++) {
 		struct obj *s = incoming[i];
 		int sfd = -1, own = -1;
+		long err;
 
 		if (s->state == IN_WAITING) {
 			own = sfd = lu_retrieve_session(dev_fd, (const char *)s->name);
@@ -2837,21 +2842,22 @@ static void stage2_finish(struct thr *t)
 				at_end++;
 			close(fd);
 		}
-		CHECK_ERR(lu_finish(sfd), 0, "FINISH '%s' after the fuzzing",
-			  name_str(s->name, s->namelen, nm, sizeof(nm)));
+		err = lu_finish(sfd);
+		if (err)
+			fail(NULL, "FINISH '%s' after the fuzzing: %s",
+			     name_str(s->name, s->namelen, nm, sizeof(nm)), lu_errname(err));
+		sessions++;
 		if (own >= 0)
 			close(own);
 	}
-	{
-		uint64_t fuzzer = 0;
-
-		for (int i = 0; i < nthreads; i++)
-			fuzzer += t[i].verified;
-		CHECK(true, "stage 2: %llu of %llu preserved files checked intact (%llu at their first RETRIEVE_FD by the fuzzer, %llu after it); %llu dropped by the fuzzer's FINISH or close",
-		      (unsigned long long)(fuzzer + at_end), (unsigned long long)manifest_files,
-		      (unsigned long long)fuzzer, (unsigned long long)at_end,
-		      (unsigned long long)lost);
-	}
+	for (int i = 0; i < nthreads; i++)
+		fuzzer += t[i].verified;
+	lu_diag("fuzz: %llu of %llu preserved files checked (%llu at their first RETRIEVE_FD by the fuzzer, %llu after it); %llu dropped by the fuzzer's FINISH or close",
+		(unsigned long long)(fuzzer + at_end), (unsigned long long)manifest_files,
+		(unsigned long long)fuzzer, (unsigned long long)at_end, (unsigned long long)lost);
+	CHECK(atomic_load(&nfail) == before,
+	      "stage 2: in the %llu sessions the fuzzer left, every file is intact and FINISH works",
+	      (unsigned long long)sessions);
 }
 
 /* ---- main ----------------------------------------------------------------- */

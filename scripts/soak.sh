@@ -1,16 +1,17 @@
 #!/bin/bash
 # make soak: the guest tests too long for make test, on the flavors their
-# SOAK_FLAVORS header names (e.g. the 39-boot corrupted-handover test on the
-# KASAN/lockdep/kmemleak kernel). Prints TAP and "N passed, M failed" like
+# SOAK_FLAVORS header names, with their SOAK_STAGES boot chains (e.g. all
+# 39 boots of the corrupted-handover test, on the default and the
+# KASAN/lockdep/kmemleak kernels). Prints TAP and "N passed, M failed" like
 # make test; exits non-zero if anything failed.
 #
-#   FLAVORS="..."   which kernels (default: debug)
+#   FLAVORS="..."   which kernels (default: default debug)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
-for flavor in ${FLAVORS:-debug}; do
+for flavor in ${FLAVORS:-default debug}; do
 	out=build/out
 	[ "$flavor" = default ] || out=build/out-$flavor
 	make -s artifacts FLAVOR="$flavor" || { echo "not ok - build: artifacts ($flavor)"; failed=$((failed + 1)); continue; }

@@ -1,5 +1,6 @@
 #include "agent_table.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace lu::luoctl {
@@ -108,12 +109,15 @@ Result<std::vector<AgentSession>> decode_registry(std::string_view text) {
     return sessions;
 }
 
-Result<std::string> encode_state(pid_t pid, const AgentTable& table) {
+Result<std::string> encode_state(const AgentState& header, const AgentTable& table) {
     Message message("state");
-    message.add("pid", static_cast<std::uint64_t>(pid));
+    message.add("pid", static_cast<std::uint64_t>(header.pid));
+    message.add("boot_id", header.boot_id);
+    message.add("in_fd_store", header.in_fd_store ? 1 : 0);
     for (const AgentSession* session : table.all()) {
-        if (session->outgoing()) {
-            message.add("session", protocol::encode_session(session->info));
+        message.add("session", protocol::encode_session(session->info));
+        for (const FileInfo& file : session->files) {
+            message.add("file", protocol::encode_file(file));
         }
     }
     return protocol::encode(message);
@@ -126,8 +130,20 @@ Result<AgentState> decode_state(std::string_view text) {
     }
     AgentState state;
     state.pid = static_cast<pid_t>(LU_TRY(message.require_u64("pid")));
+    state.boot_id = std::string(message.get("boot_id").value_or(""));
+    state.in_fd_store = message.get("in_fd_store").value_or("0") == "1";
     for (const std::string_view value : message.get_all("session")) {
-        state.sessions.push_back(LU_TRY(protocol::decode_session(value)));
+        SessionInfo info = LU_TRY(protocol::decode_session(value));
+        state.sessions.push_back(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
+    }
+    for (const std::string_view value : message.get_all("file")) {
+        FileInfo file = LU_TRY(protocol::decode_file(value));
+        auto owner = std::find_if(state.sessions.begin(), state.sessions.end(),
+                                  [&](const AgentSession& s) { return s.info.name == file.session; });
+        if (owner == state.sessions.end()) {
+            return Error(EBADMSG, "the agent state file lists a file of an unknown session");
+        }
+        owner->files.push_back(std::move(file));
     }
     return state;
 }

@@ -66,14 +66,19 @@ private:
 Result<std::string> encode_registry(const AgentTable& table);
 Result<std::vector<AgentSession>> decode_registry(std::string_view text);
 
-// The state file (the agent's socket path + ".state"): the running agent's pid and its outgoing
-// sessions, rewritten at every change. If the agent dies, the file stays and names what the
-// kernel unpreserved; `luoctl check` and the next agent read it. A protocol message "state".
-Result<std::string> encode_state(pid_t pid, const AgentTable& table);
+// The state file (the agent's socket path + ".state"): the running agent's pid, the boot it runs
+// in (/proc/sys/kernel/random/boot_id: a kexec starts a new one) and its sessions with their
+// files, rewritten at every change. If the agent dies, the file stays and names what the kernel
+// unpreserved; `luoctl check` and the next agent read it. An agent stopped under systemd leaves
+// its session fds in its fd store and says so (in_fd_store): then nothing was lost, and the next
+// agent of the same boot takes them back. A protocol message "state".
 struct AgentState {
     pid_t pid = 0;
-    std::vector<protocol::SessionInfo> sessions;
+    std::string boot_id;
+    bool in_fd_store = false;
+    std::vector<AgentSession> sessions;
 };
+Result<std::string> encode_state(const AgentState& header, const AgentTable& table);
 Result<AgentState> decode_state(std::string_view text);
 
 }  // namespace lu::luoctl

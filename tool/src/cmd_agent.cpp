@@ -12,6 +12,14 @@
 // is dead, `luoctl check` fails naming the lost sessions, the next agent lists them as "lost"
 // (and check keeps failing) until a client preserves into that name again or aborts it, and a
 // client asking for a lost session gets ENOLINK with a sentence saying what happened.
+//
+// Under systemd (README, "luoctl agent under systemd"). Started by systemd (unit
+// dist/systemd/luoctl-agent.service, Type=notify), the agent also hands every session fd it holds,
+// its registry's too, to its fd store (FDSTORE=1, FDNAME=<session name>), and takes them back
+// from LISTEN_FDS when it starts: stopping or restarting the agent loses nothing, and the
+// device is free once it has exited, as systemd-shutdown needs it to be. At `systemctl kexec`,
+// systemd keeps the stored session fds open across the reboot (FileDescriptorStorePreserve=yes)
+// and the next PID 1 retrieves them by name and passes them to the next agent.
 #include "cmd_agent.hpp"
 
 #include <fcntl.h>
@@ -27,12 +35,15 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "agent_table.hpp"
 #include "cli.hpp"
 #include "handler_name.hpp"
 #include "liveupdate.hpp"
+#include "service_manager.hpp"
 #include "transport.hpp"
 
 namespace lu::luoctl {
@@ -87,6 +98,19 @@ bool process_alive(pid_t pid) {
     return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
 }
 
+// This boot's id: a kexec starts a new one, an agent restart does not.
+std::string boot_id() {
+    const Result<std::string> text = read_file("/proc/sys/kernel/random/boot_id");
+    if (!text.ok()) {
+        return "";
+    }
+    std::string id = text.value();
+    while (!id.empty() && id.back() == '\n') {
+        id.pop_back();
+    }
+    return id;
+}
+
 // The file's size, for listings (0 if it cannot be known).
 std::uint64_t file_size(int fd) {
     struct stat st = {};
@@ -99,13 +123,21 @@ public:
         : device_(std::move(device)),
           listener_(std::move(listener)),
           socket_path_(std::move(socket_path)),
-          state_path_(socket_path_ + ".state") {}
+          state_path_(socket_path_ + ".state"),
+          boot_id_(boot_id()),
+          manager_(ServiceManager::from_environment()) {}
 
-    // Before serving: what a dead predecessor left, and what the previous kernel handed over.
+    // Before serving: the sessions systemd kept for us, what a predecessor left, and what the
+    // previous kernel handed over.
     void start() {
+        take_stored_sessions();
         adopt_stale_state();
         adopt_incoming();
+        adopt_stored_leftovers();
         save();
+        if (manager_) {
+            notify("READY=1\nSTATUS=serving " + socket_path_);
+        }
     }
 
     Status serve() {
@@ -125,7 +157,15 @@ public:
             serve_client(Fd::adopt(client));
         }
         const std::size_t live = table_.live_outgoing();
-        if (live > 0) {
+        if (manager_) {
+            notify("STOPPING=1");
+        }
+        if (manager_ && !table_.all().empty()) {
+            log_line("stopping on signal " + std::to_string(g_stop_signal) + ": " +
+                     std::to_string(table_.all().size()) +
+                     " session(s) stay in systemd's fd store for the next agent");
+            save_state(true);
+        } else if (live > 0) {
             log_line("stopping on signal " + std::to_string(g_stop_signal) + " while holding " +
                      std::to_string(live) +
                      " outgoing session(s): the kernel unpreserves them as their fds close");
@@ -232,6 +272,7 @@ private:
             }
         }
         Fd fd = LU_TRY(create_session(device_.get(), name));
+        store(name, fd.get());
         AgentSession session{.info = SessionInfo{.name = std::string(name),
                                                  .uid = peer.uid,
                                                  .direction = "outgoing",
@@ -253,7 +294,7 @@ private:
         const Status preserved = preserve_fd(session->fd.get(), fd, token);
         if (!preserved.ok()) {
             if (!existed) {
-                table_.erase(name);  // nothing in it yet: closing it costs nothing
+                drop(name);  // nothing in it yet: closing it costs nothing
             }
             return Error(preserved.error().errnum(),
                          "session '" + std::string(name) + "': " + preserved.error().message());
@@ -307,6 +348,7 @@ private:
     // retrieved on first request and owned by whoever asked (only root reaches the socket).
     Result<AgentSession*> adopt_unregistered(std::string_view name, const PeerCredentials& peer) {
         Fd fd = LU_TRY(retrieve_session(device_.get(), name));
+        store(name, fd.get());
         AgentSession session{.info = SessionInfo{.name = std::string(name),
                                                  .uid = peer.uid,
                                                  .direction = "incoming",
@@ -372,7 +414,7 @@ private:
                          "session '" + std::string(name) + "': " + finished.error().message());
         }
         log_line("session '" + std::string(name) + "' finished");
-        table_.erase(name);
+        drop(name);
         save();
         Message reply = protocol::ok_reply();
         reply.add("session", name);
@@ -386,7 +428,7 @@ private:
                                      "' is incoming; 'luoctl finish' ends it");
         }
         const bool was_lost = session->info.state == "lost";
-        table_.erase(name);  // closing the session fd unpreserves its files
+        drop(name);  // closing the session fd unpreserves its files
         log_line(was_lost ? "lost session '" + std::string(name) + "' acknowledged"
                           : "session '" + std::string(name) + "' aborted (unpreserved)");
         save();
@@ -431,43 +473,105 @@ private:
         return reply;
     }
 
-    // The previous agent died holding outgoing sessions: they are gone from the kernel; keep
-    // them as "lost" so that check fails and clients are told.
+    // The session fds systemd passed from our fd store, by the name the kernel gives them
+    // (GET_NAME; the fd store's names are only for removing them again).
+    void take_stored_sessions() {
+        for (ListenedFd& entry : take_listened_fds()) {
+            Result<std::string> name = session_name(entry.fd.get());
+            if (!name.ok()) {
+                log_line("fd store entry '" + entry.name + "' is not a LUO session (" +
+                         name.error().message() + "): dropped");
+                if (manager_) {
+                    notify("FDSTOREREMOVE=1\nFDNAME=" + entry.name);
+                }
+                continue;
+            }
+            stored_.insert_or_assign(std::move(name).value(), std::move(entry.fd));
+        }
+        if (!stored_.empty()) {
+            log_line("took " + std::to_string(stored_.size()) +
+                     " session(s) back from systemd's fd store");
+        }
+    }
+
+    // A stored session fd, if systemd passed one for name.
+    Fd take_stored(std::string_view name) {
+        const auto it = stored_.find(name);
+        if (it == stored_.end()) {
+            return Fd();
+        }
+        Fd fd = std::move(it->second);
+        stored_.erase(it);
+        return fd;
+    }
+
+    // A predecessor of this boot. If it stopped under systemd, its sessions are back from the
+    // fd store; those that are not were lost with it (it died, or it ran without systemd): keep
+    // the outgoing ones as "lost" so that check fails and clients are told. A state file of
+    // another boot says nothing about this kernel's sessions (the registry does).
     void adopt_stale_state() {
         const Result<std::string> text = read_file(state_path_);
         if (!text.ok()) {
             return;
         }
-        const Result<AgentState> state = decode_state(text.value());
+        Result<AgentState> state = decode_state(text.value());
         if (!state.ok()) {
             log_line("ignoring " + state_path_ + ": " + state.error().message());
             return;
         }
-        if (process_alive(state.value().pid) && state.value().pid != ::getpid()) {
+        AgentState stale = std::move(state).value();
+        if (stale.boot_id != boot_id_) {
+            log_line("ignoring " + state_path_ + ": written before the last reboot");
+            return;
+        }
+        if (process_alive(stale.pid) && stale.pid != ::getpid()) {
             return;  // cannot happen: it would hold the device
         }
-        for (SessionInfo info : state.value().sessions) {
-            if (!protocol::is_agent_session_name(info.name)) {
+        // Our own registry session: rewritten from the table by save() (its memfd stayed with
+        // the previous agent), so the old one goes.
+        if (take_stored(kRegistrySession).valid()) {
+            unstore(kRegistrySession);
+        }
+        for (AgentSession& session : stale.sessions) {
+            if (!protocol::is_agent_session_name(session.info.name)) {
                 continue;
             }
-            if (info.state != "lost") {
-                log_line("session '" + info.name + "' was lost: agent pid " +
-                         std::to_string(state.value().pid) +
+            session.fd = take_stored(session.info.name);
+            if (session.fd.valid()) {
+                log_line("session '" + session.info.name + "' (" + session.info.direction +
+                         ") is back from systemd's fd store");
+                table_.insert(std::move(session));
+                continue;
+            }
+            if (!session.outgoing()) {
+                continue;  // an incoming session closed unfinished: its files are gone
+            }
+            if (session.info.state != "lost") {
+                log_line("session '" + session.info.name + "' was lost: agent pid " +
+                         std::to_string(stale.pid) +
                          " exited holding it and the kernel unpreserved its files");
             }
-            info.state = "lost";
-            table_.insert(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
+            session.info.state = "lost";
+            session.files.clear();
+            table_.insert(std::move(session));
         }
     }
 
     // After a live update: the previous agent's registry says which incoming sessions are whose.
+    // Under systemd, PID 1 has already retrieved them (and the registry) for us.
     void adopt_incoming() {
-        Result<Fd> registry_session = retrieve_session(device_.get(), kRegistrySession);
-        if (!registry_session.ok()) {
-            return;  // cold boot, or the previous kernel ran no agent
+        Fd registry_session = take_stored(kRegistrySession);
+        if (registry_session.valid()) {
+            unstore(kRegistrySession);
+        } else {
+            Result<Fd> retrieved = retrieve_session(device_.get(), kRegistrySession);
+            if (!retrieved.ok()) {
+                return;  // cold boot, or the previous kernel ran no agent
+            }
+            registry_session = std::move(retrieved).value();
         }
-        Result<std::vector<AgentSession>> registry = read_registry(registry_session.value().get());
-        (void)finish_session(registry_session.value().get());
+        Result<std::vector<AgentSession>> registry = read_registry(registry_session.get());
+        (void)finish_session(registry_session.get());
         if (!registry.ok()) {
             log_line("previous agent's registry unreadable: " + registry.error().message() +
                      "; incoming sessions are retrieved on request instead");
@@ -475,12 +579,20 @@ private:
         }
         std::vector<AgentSession> sessions = std::move(registry).value();
         for (AgentSession& session : sessions) {
-            Result<Fd> fd = retrieve_session(device_.get(), session.info.name);
-            if (!fd.ok()) {
-                log_line("incoming session '" + session.info.name + "': " + fd.error().message());
+            if (table_.contains(session.info.name)) {
                 continue;
             }
-            session.fd = std::move(fd).value();
+            session.fd = take_stored(session.info.name);
+            if (!session.fd.valid()) {
+                Result<Fd> fd = retrieve_session(device_.get(), session.info.name);
+                if (!fd.ok()) {
+                    log_line("incoming session '" + session.info.name +
+                             "': " + fd.error().message());
+                    continue;
+                }
+                session.fd = std::move(fd).value();
+                store(session.info.name, session.fd.get());
+            }
             session.info.direction = "incoming";
             session.info.state = "incoming";
             for (FileInfo& file : session.files) {
@@ -491,6 +603,60 @@ private:
                      std::to_string(session.files.size()) + " file(s)");
             table_.insert(std::move(session));
         }
+    }
+
+    // Stored sessions that neither the state file nor the registry names: from the previous
+    // kernel (with no state file of this boot, nothing stored can be ours from this one), owned
+    // by root as unregistered incoming sessions are.
+    void adopt_stored_leftovers() {
+        for (auto& [name, fd] : stored_) {
+            if (!protocol::is_agent_session_name(name) || table_.contains(name)) {
+                log_line("stored session '" + name + "' is not the agent's: closed");
+                unstore(name);
+                continue;
+            }
+            log_line("incoming session '" + name + "' from systemd's fd store, unregistered");
+            table_.insert(AgentSession{.info = SessionInfo{.name = name,
+                                                           .uid = 0,
+                                                           .direction = "incoming",
+                                                           .state = "incoming",
+                                                           .files = 0},
+                                       .files = {},
+                                       .fd = std::move(fd)});
+        }
+        stored_.clear();
+    }
+
+    // The fd store follows the table. A failure is logged: the session itself is fine, it only
+    // would not outlive this agent.
+    void store(std::string_view name, int fd) {
+        if (!manager_) {
+            return;
+        }
+        const Status stored = manager_->store(name, fd);
+        if (!stored.ok()) {
+            log_line("session '" + std::string(name) +
+                     "' not kept in the fd store: " + stored.error().message());
+        }
+    }
+
+    void unstore(std::string_view name) {
+        if (manager_) {
+            (void)manager_->remove(name);
+        }
+    }
+
+    void notify(const std::string& state) {
+        const Status sent = manager_->notify(state);
+        if (!sent.ok()) {
+            log_line(sent.error().message());
+        }
+    }
+
+    // Out of the table and the fd store: the last reference to the session fd closes.
+    void drop(std::string_view name) {
+        unstore(name);
+        table_.erase(name);
     }
 
     Result<std::vector<AgentSession>> read_registry(int session) {
@@ -512,19 +678,40 @@ private:
         if (!registry.ok()) {
             log_line("registry not saved: " + registry.error().message());
         }
-        const Result<std::string> state = encode_state(::getpid(), table_);
-        if (state.ok() && table_.all().empty()) {
+        if (table_.all().empty()) {
             ::unlink(state_path_.c_str());
-        } else if (state.ok()) {
-            const Status written = write_file(state_path_, state.value());
-            if (!written.ok()) {
-                log_line(written.error().message());
-            }
+        } else {
+            save_state(false);
         }
+    }
+
+    void save_state(bool in_fd_store) {
+        const AgentState header{
+            .pid = ::getpid(), .boot_id = boot_id_, .in_fd_store = in_fd_store, .sessions = {}};
+        const Result<std::string> state = encode_state(header, table_);
+        const Status written = state.ok() ? write_file(state_path_, state.value()) : state.error();
+        if (!written.ok()) {
+            log_line(written.error().message());
+        }
+    }
+
+    // The previous agent's registry session may still be open for a moment after we asked
+    // systemd to drop it from the fd store (adopt_stale_state): its name is free once it closes.
+    Result<Fd> create_registry_session() {
+        Result<Fd> session = create_session(device_.get(), kRegistrySession);
+        for (int tries = 0; !session.ok() && session.error().errnum() == EEXIST && tries < 200;
+             ++tries) {
+            ::usleep(10 * 1000);
+            session = create_session(device_.get(), kRegistrySession);
+        }
+        return session;
     }
 
     Status save_registry() {
         if (table_.live_outgoing() == 0) {
+            if (registry_session_.valid()) {
+                unstore(kRegistrySession);
+            }
             registry_memfd_ = Fd();
             registry_session_ = Fd();  // unpreserves the registry itself
             return {};
@@ -541,8 +728,9 @@ private:
                 const int truncate_errno = errno;
                 return Error::from_errno(truncate_errno, "ftruncate");
             }
-            Fd session = LU_TRY(create_session(device_.get(), kRegistrySession));
+            Fd session = LU_TRY(create_registry_session());
             LU_TRY(preserve_fd(session.get(), memfd.get(), kRegistryToken));
+            store(kRegistrySession, session.get());
             registry_session_ = std::move(session);
             registry_memfd_ = std::move(memfd);
         }
@@ -561,6 +749,9 @@ private:
     Fd listener_;
     std::string socket_path_;
     std::string state_path_;
+    std::string boot_id_;
+    std::optional<ServiceManager> manager_;  // set when systemd started the agent
+    std::map<std::string, Fd, std::less<>> stored_;  // from the fd store, until adopted
     AgentTable table_;
     Fd registry_session_;
     Fd registry_memfd_;

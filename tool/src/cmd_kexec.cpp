@@ -290,12 +290,22 @@ Status run_kexec(const CommandContext& context) {
         return Error(ECANCELED, "not rebooting: " + std::to_string(failures(lines)) +
                                     " check(s) failed");
     }
+    // On a systemd host the reboot is systemd's: it stops every service (the agent hands its
+    // sessions to its fd store), preserves the fd stores and kexecs the image staged here.
+    const bool systemd = context.environment.sysfs_root == "/" &&
+                         ::access("/run/systemd/system", F_OK) == 0;
     if (context.json == nullptr) {
-        context.out << "kexec: rebooting into the staged kernel\n";
+        context.out << (systemd ? "kexec: systemctl kexec into the staged kernel\n"
+                                : "kexec: rebooting into the staged kernel\n");
     }
     context.out.flush();
     std::cout.flush();
     std::cerr.flush();
+    if (systemd) {
+        ::execlp("systemctl", "systemctl", "kexec", static_cast<char*>(nullptr));
+        const int exec_errno = errno;
+        return Error::from_errno(exec_errno, "cannot run systemctl kexec");
+    }
     ::sync();
     ::reboot(LINUX_REBOOT_CMD_KEXEC);
     const int reboot_errno = errno;

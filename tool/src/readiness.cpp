@@ -104,10 +104,13 @@ Readiness read_readiness(const CommandContext& context) {
     }
 
     if (const std::optional<AgentState> state = read_state_file(socket + ".state")) {
-        if (!process_alive(state->pid)) {
+        // Stopped under systemd, an agent leaves its sessions in its fd store: nothing is lost.
+        if (!process_alive(state->pid) && !state->in_fd_store) {
             readiness.dead_agent_pid = state->pid;
-            for (const protocol::SessionInfo& session : state->sessions) {
-                readiness.lost.push_back(session.name);
+            for (const AgentSession& session : state->sessions) {
+                if (session.outgoing()) {
+                    readiness.lost.push_back(session.info.name);
+                }
             }
         }
     }

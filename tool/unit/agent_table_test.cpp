@@ -77,12 +77,22 @@ TEST(AgentTable, StateFileRoundTrips) {
     AgentTable table;
     table.insert(make("a", 0));
     table.insert(make("in", 0, "incoming", "incoming"));
-    const Result<AgentState> state = decode_state(encode_state(1234, table).value());
+    table.find("a", 0).value()->files.push_back(
+        FileInfo{.session = "a", .token = 7, .size = 4096, .state = "preserved", .handler = "memfd"});
+    const AgentState header{.pid = 1234, .boot_id = "b00t", .in_fd_store = true, .sessions = {}};
+    const Result<AgentState> state = decode_state(encode_state(header, table).value());
     ASSERT_TRUE(state.ok());
     EXPECT_EQ(state.value().pid, 1234);
-    ASSERT_EQ(state.value().sessions.size(), 1u);
-    EXPECT_EQ(state.value().sessions[0].name, "a");
+    EXPECT_EQ(state.value().boot_id, "b00t");
+    EXPECT_TRUE(state.value().in_fd_store);
+    // Every session, incoming ones too (an agent restarted in the same boot takes both back).
+    ASSERT_EQ(state.value().sessions.size(), 2u);
+    EXPECT_EQ(state.value().sessions[0].info, table.find("a", 0).value()->info);
+    EXPECT_EQ(state.value().sessions[0].files, table.find("a", 0).value()->files);
+    EXPECT_EQ(state.value().sessions[1].info.direction, "incoming");
     EXPECT_EQ(decode_state("luoctl/1 state\n").error().errnum(), EBADMSG);  // no pid
+    EXPECT_EQ(decode_state("luoctl/1 state\npid=1\nfile=x 1 2 preserved\n").error().errnum(),
+              EBADMSG);  // a file of no session
 }
 
 }  // namespace

@@ -3,9 +3,10 @@
 #
 #   make            build the guest kernel, the module and luoctl (default flavor)
 #   make demo       the main job: boot the guest and run a live update
-#   make test       unit tests, then guest tests (default and debug flavors)
+#   make test       unit tests, then guest tests (default, upstream and debug flavors)
 #   make bench      our module against the in-kernel LUO (RUNS=N, medians)
 #   make soak       guest tests too long for make test (SOAK_FLAVORS headers)
+#   make debian-rootfs   the Debian/systemd guest's root file system
 #   make kernel FLAVOR=upstream|debug   other guest kernels
 #   make print-kernel-src
 #
@@ -23,7 +24,9 @@ FLAVOR ?= default
 VERSION := $(shell cat $(TOP)/VERSION)
 
 flavor-out = $(if $(filter default,$(1)),$(BUILD)/out,$(BUILD)/out-$(1))
-flavor-fragments = qemu/config/guest.config $(if $(filter default,$(1)),,qemu/config/$(1).config)
+# systemd.config: what the Debian guest's systemd needs (not on debug).
+flavor-fragments = qemu/config/guest.config $(if $(filter debug,$(1)),,qemu/config/systemd.config) \
+	$(if $(filter default,$(1)),,qemu/config/$(1).config)
 OUT := $(call flavor-out,$(FLAVOR))
 KBUILD_DIR := $(BUILD)/kernel-$(FLAVOR)
 MODULE_BUILD := $(BUILD)/module-$(FLAVOR)
@@ -36,7 +39,7 @@ $(error FLAVOR must be default, upstream or debug)
 endif
 
 .PHONY: all artifacts deps kernel-src kernel module luoctl selftests unit \
-	test test-unit test-guest demo bench fuzz soak print-kernel-src clean distclean
+	test test-unit test-guest demo bench fuzz soak debian-rootfs print-kernel-src clean distclean
 
 all: artifacts
 
@@ -77,6 +80,11 @@ selftests: kernel
 		KHDR=$(OUT)/include
 
 artifacts: kernel module luoctl selftests
+
+# The Debian guest's root file system (the systemd_* tests): Debian sid with
+# systemd, cached in build/debian and rebuilt when sid's versions change.
+debian-rootfs: deps
+	@scripts/build-debian-rootfs.sh $(BUILD)/debian
 
 unit: deps
 	$(MAKE) -s -C unit OUT=$(BUILD)/unit

@@ -1,5 +1,7 @@
 # The handover channel: a generation number that the module hands to the next
 # kernel through KHO goes 1 -> 2 -> 3 -> 4 across three real kexecs.
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # STAGES: 4
 
 stage_1() {

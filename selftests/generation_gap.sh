@@ -1,5 +1,7 @@
 # A kernel that never loads the module hands nothing over: the next one
 # starts again at generation 1 instead of trusting stale state.
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # STAGES: 3
 
 stage_1() {

@@ -2,7 +2,8 @@
 # (1->2->3->1) and a chain (4->5) cross the kexec; FINISH is refused while
 # a retrieved file's dependency was never retrieved.
 # STAGES: 2
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 stage_1() {

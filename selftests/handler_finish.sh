@@ -2,7 +2,8 @@
 # owned and retryable; a failed retrieve is remembered; files never
 # retrieved are finished too.
 # STAGES: 2
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 stage_1() {

@@ -2,7 +2,8 @@
 # preserved or handed over and not finished; a duplicate register is EEXIST;
 # required ops and unique compatibles are checked at registration.
 # STAGES: 2
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 stage_1() {

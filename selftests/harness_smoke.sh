@@ -1,7 +1,8 @@
 # Proves the harness itself: two stages, the second reached by a real
 # kexec_file_load reboot that carried a KHO tree.
 # STAGES: 2
-# FLAVORS: default upstream debug
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 
 # has_arg ARG: the running kernel's command line contains ARG as a word.
 has_arg() {

@@ -10,7 +10,8 @@
 # preserving (nothing lost), and the agent killed (its session is lost, and
 # check, status and clients say so).
 # STAGES: 2
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 SIZE=1048576

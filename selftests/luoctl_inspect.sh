@@ -6,7 +6,8 @@
 # then taken once the module loads, next to the new outgoing record
 # (generation 2). Also --json, and inspect mounting debugfs itself.
 # STAGES: 2
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # TIMEOUT: 90
 
 # section NAME: the outgoing or incoming part of `luoctl inspect`.

@@ -2,7 +2,8 @@
 # retrieves it, with a limit well above the file, on the module and on the
 # in-kernel LUO alike: see selftests/src/memfd_cgroup.c.
 # STAGES: 2
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 CG=/sys/fs/cgroup

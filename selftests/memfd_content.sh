@@ -8,7 +8,8 @@
 # 0777, write seals added to F_SEAL_EXEC, always O_RDWR): memfd-content
 # branches on lu_is_module() there and says so in its header.
 # STAGES: 2
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 120
 
 stage_1() {

@@ -3,7 +3,8 @@
 # verify times are printed as diagnostics (and the module's copy rate from
 # the kernel log).
 # STAGES: 2
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 300
 
 stage_1() {

@@ -5,7 +5,8 @@
 # and munmap; once closed and finished, Shmem and ShmemHugePages are back
 # where they were before /dev/liveupdate was set up.
 # STAGES: 2
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 90
 
 stage_1() {

@@ -3,7 +3,8 @@
 # session is finished), and arrives intact after the second, where it is a
 # plain memfd again (resized, hole-punched, truncated to 0).
 # STAGES: 3
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 90
 
 stage_1() {

@@ -1,5 +1,7 @@
 # The module loads, exposes a root-only, exclusive /dev/liveupdate with its
 # sysfs attributes, and unloads cleanly (also while busy: refused).
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # STAGES: 1
 
 stage_1() {

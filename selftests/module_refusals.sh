@@ -1,5 +1,7 @@
 # The module refuses to load, with one clear log line, when something else
 # already provides /dev/liveupdate.
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # STAGES: 1
 
 stage_1() {

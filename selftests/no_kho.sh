@@ -1,5 +1,7 @@
 # Without KHO (kho=off) there is nothing to hand over with: the module must
 # refuse to load and say why.
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 # STAGES: 1
 # CMDLINE: kho=off
 

@@ -2,7 +2,8 @@
 # in-kernel LUO of 7.3 has it: exclusive open, ioctl dispatch and size rules,
 # session names, the session fd's own ioctls. The list of what it pins down
 # is at the top of selftests/src/uapi_device.c.
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 
 stage_1() {
 	check "liveupdate is available" lu_load || bail "no /dev/liveupdate"

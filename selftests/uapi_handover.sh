@@ -4,7 +4,8 @@
 # retrieved, preserved again and carried over a second kexec. The list is
 # at the top of selftests/src/uapi_handover.c.
 # STAGES: 3
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 
 READY=/tmp/uapi-handover.ready
 

@@ -2,7 +2,8 @@
 # in-kernel LUO of 7.3 has it: which files are taken, tokens, the same inode
 # twice, size rules, what preserving does to a memfd and what closing the
 # session undoes. The list is at the top of selftests/src/uapi_preserve.c.
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 
 stage_1() {
 	check "liveupdate is available" lu_load || bail "no /dev/liveupdate"

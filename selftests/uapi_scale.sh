@@ -14,7 +14,8 @@
 # restored ahead by workers): 5.5 s on default, 124 s on debug (KASAN,
 # lockdep, kmemleak; the 2026-11-23 module took 17 s and 413 s).
 # STAGES: 2
-# FLAVORS: default debug upstream
+# FLAVORS: default upstream
+# SOAK_FLAVORS: debug
 # TIMEOUT: 180
 
 READY=/tmp/uapi-scale.ready

@@ -3,7 +3,8 @@
 # and the size rules every command has. Module only: the in-kernel LUO
 # answers EINVAL (pinned in uapi_device). The list is at the top of
 # selftests/src/uapi_status.c.
-# FLAVORS: default debug
+# FLAVORS: default
+# SOAK_FLAVORS: debug
 
 stage_1() {
 	check "module loads" lu_load || bail "no /dev/liveupdate"

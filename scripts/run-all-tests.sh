@@ -68,6 +68,10 @@ if build "unit tests (luoctl)" make -s -C tool OUT="$PWD/build/tool" unit; then
 	gtest luoctl build/tool/luoctl_unit
 fi
 
+# The Debian guest (systemd's fd store across kexec); if it cannot be built,
+# only the tests that boot it fail.
+build "Debian rootfs" make -s debian-rootfs
+
 # The upstream flavor runs the uAPI and memfd tests against the in-kernel
 # LUO of 7.3: the same binaries must pass on both.
 for flavor in default upstream debug; do

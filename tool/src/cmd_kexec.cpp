@@ -302,7 +302,9 @@ Status run_kexec(const CommandContext& context) {
     std::cout.flush();
     std::cerr.flush();
     if (systemd) {
-        ::execlp("systemctl", "systemctl", "kexec", static_cast<char*>(nullptr));
+        // --no-block: waiting for the job needs D-Bus, which a minimal host may not run;
+        // systemd takes the system down either way.
+        ::execlp("systemctl", "systemctl", "--no-block", "kexec", static_cast<char*>(nullptr));
         const int exec_errno = errno;
         return Error::from_errno(exec_errno, "cannot run systemctl kexec");
     }

@@ -2,8 +2,7 @@
 # retrieves it, with a limit well above the file, on the module and on the
 # in-kernel LUO alike: see selftests/src/memfd_cgroup.c.
 # STAGES: 2
-# FLAVORS: default upstream
-# SOAK_FLAVORS: debug
+# FLAVORS: default debug upstream
 # TIMEOUT: 120
 
 CG=/sys/fs/cgroup

@@ -22,6 +22,7 @@
  *   - RETRIEVE_SESSION on a cold boot is ENOENT for any name, including an
  *     outgoing session's (incoming and outgoing are separate lists);
  *   - the session fd: O_CLOEXEC, "anon_inode:[luo_session] NAME" in /proc,
+ *     on the anon-inode fs (what systemd checks before it trusts one),
  *     read/write EINVAL, GET_NAME (reserved must be 0), FINISH and
  *     RETRIEVE_FD on an outgoing session EINVAL; it outlives the device fd;
  *   - the module's LIVEUPDATE_IOCTL_MOD_STATUS is EINVAL upstream (its nr is
@@ -30,8 +31,10 @@
 #include "lu_test.h"
 
 #include <pthread.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 
 #define PAGE 4096
 
@@ -176,6 +179,7 @@ static void test_names(void)
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH + 1], got[LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct liveupdate_ioctl_create_session raw = { .size = sizeof(raw) };
 	char link[128], path[64];
+	struct statfs sfs;
 	int s, abc, odd, i, many[100];
 	ssize_t n;
 
@@ -202,6 +206,11 @@ static void test_names(void)
 	n = readlink(path, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	CHECK(!strcmp(link, "anon_inode:[luo_session] abc"), "/proc shows \"%s\"", link);
+	/* What systemd (261) checks before it treats a stored fd as a session. */
+	memset(&sfs, 0, sizeof(sfs));
+	fstatfs(abc, &sfs);
+	CHECK(sfs.f_type == ANON_INODE_FS_MAGIC, "the session fd is on the anon-inode fs (f_type %#lx)",
+	      (unsigned long)sfs.f_type);
 	CHECK(fcntl(abc, F_GETFD) == FD_CLOEXEC, "the session fd is O_CLOEXEC");
 
 	CHECK_ERR(lu_retrieve_session(dev, "nope"), -ENOENT, "RETRIEVE_SESSION of an unknown name: ENOENT");

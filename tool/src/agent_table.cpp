@@ -138,8 +138,9 @@ Result<AgentState> decode_state(std::string_view text) {
     }
     for (const std::string_view value : message.get_all("file")) {
         FileInfo file = LU_TRY(protocol::decode_file(value));
-        auto owner = std::find_if(state.sessions.begin(), state.sessions.end(),
-                                  [&](const AgentSession& s) { return s.info.name == file.session; });
+        auto owner =
+            std::find_if(state.sessions.begin(), state.sessions.end(),
+                         [&](const AgentSession& s) { return s.info.name == file.session; });
         if (owner == state.sessions.end()) {
             return Error(EBADMSG, "the agent state file lists a file of an unknown session");
         }

@@ -750,7 +750,7 @@ private:
     std::string socket_path_;
     std::string state_path_;
     std::string boot_id_;
-    std::optional<ServiceManager> manager_;  // set when systemd started the agent
+    std::optional<ServiceManager> manager_;          // set when systemd started the agent
     std::map<std::string, Fd, std::less<>> stored_;  // from the fd store, until adopted
     AgentTable table_;
     Fd registry_session_;

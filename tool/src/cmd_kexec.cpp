@@ -292,8 +292,8 @@ Status run_kexec(const CommandContext& context) {
     }
     // On a systemd host the reboot is systemd's: it stops every service (the agent hands its
     // sessions to its fd store), preserves the fd stores and kexecs the image staged here.
-    const bool systemd = context.environment.sysfs_root == "/" &&
-                         ::access("/run/systemd/system", F_OK) == 0;
+    const bool systemd =
+        context.environment.sysfs_root == "/" && ::access("/run/systemd/system", F_OK) == 0;
     if (context.json == nullptr) {
         context.out << (systemd ? "kexec: systemctl kexec into the staged kernel\n"
                                 : "kexec: rebooting into the staged kernel\n");

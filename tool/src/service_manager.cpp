@@ -80,8 +80,8 @@ Status ServiceManager::notify(std::string_view state, std::span<const int> fds) 
     const Fd socket = Fd::adopt(raw);
     if (::sendmsg(socket.get(), &message, MSG_NOSIGNAL) < 0) {
         const int send_errno = errno;
-        return Error::from_errno(send_errno, "cannot notify the service manager at " +
-                                                 socket_path_);
+        return Error::from_errno(send_errno,
+                                 "cannot notify the service manager at " + socket_path_);
     }
     return {};
 }

@@ -77,8 +77,8 @@ TEST(AgentTable, StateFileRoundTrips) {
     AgentTable table;
     table.insert(make("a", 0));
     table.insert(make("in", 0, "incoming", "incoming"));
-    table.find("a", 0).value()->files.push_back(
-        FileInfo{.session = "a", .token = 7, .size = 4096, .state = "preserved", .handler = "memfd"});
+    table.find("a", 0).value()->files.push_back(FileInfo{
+        .session = "a", .token = 7, .size = 4096, .state = "preserved", .handler = "memfd"});
     const AgentState header{.pid = 1234, .boot_id = "b00t", .in_fd_store = true, .sessions = {}};
     const Result<AgentState> state = decode_state(encode_state(header, table).value());
     ASSERT_TRUE(state.ok());

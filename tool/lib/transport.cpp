@@ -75,7 +75,12 @@ Result<Fd> listen_at(const std::string& path) {
         if (connected.ok()) {
             return Error(EADDRINUSE, "another agent is already listening on " + path);
         }
-        if (connected.error().errnum() == ECONNREFUSED) {
+        // Refused by a regular file, a symlink or a fifo too: only a socket is ours to remove.
+        struct stat st = {};
+        if (connected.error().errnum() == ECONNREFUSED && ::lstat(path.c_str(), &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) {
+                return Error(EEXIST, path + " exists and is not a socket; not removing it");
+            }
             ::unlink(path.c_str());
         }
     }

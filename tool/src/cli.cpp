@@ -23,13 +23,24 @@ Result<std::string_view> required_option(const Invocation& invocation, std::stri
     return Error(EINVAL, "option '" + std::string(name) + "' is required");
 }
 
-Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name) {
+Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name,
+                                    std::uint64_t min, std::uint64_t max) {
     const std::string_view text = LU_TRY(required_option(invocation, name));
-    if (const std::optional<std::uint64_t> number = protocol::parse_u64(text)) {
-        return *number;
+    const std::optional<std::uint64_t> number = protocol::parse_u64(text);
+    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+    });
+    if (!digits) {
+        return Error(EINVAL, "option '" + std::string(name) + "' needs a decimal number, not '" +
+                                 std::string(text) + "'");
     }
-    return Error(EINVAL, "option '" + std::string(name) + "' needs a decimal number, not '" +
-                             std::string(text) + "'");
+    // Past 2^64 - 1 too: a number, but one that fits nothing.
+    if (!number || *number < min || *number > max) {
+        return Error(ERANGE, "option '" + std::string(name) + "' is out of range (" +
+                                 std::to_string(min) + " to " + std::to_string(max) + "): '" +
+                                 std::string(text) + "'");
+    }
+    return *number;
 }
 
 Status check_session_name(std::string_view name) {

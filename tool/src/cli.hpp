@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,11 @@ std::string agent_socket(const CommandContext& context);
 
 // For validators: a required option, a decimal number (u64 or non-negative int).
 Result<std::string_view> required_option(const Invocation& invocation, std::string_view name);
-Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name);
+// A decimal option within [min, max]: EINVAL for anything but digits, ERANGE outside the range
+// (an fd or a pid is an int: 4294967296 must not become 0).
+Result<std::uint64_t> number_option(const Invocation& invocation, std::string_view name,
+                                    std::uint64_t min = 0,
+                                    std::uint64_t max = std::numeric_limits<std::uint64_t>::max());
 Status check_session_name(std::string_view name);
 
 // For handlers, after validation succeeded.

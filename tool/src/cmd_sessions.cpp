@@ -14,6 +14,9 @@ namespace {
 using protocol::Message;
 using protocol::Received;
 
+// Descriptors and pids are ints.
+constexpr std::uint64_t kMaxInt = std::numeric_limits<int>::max();
+
 Status validate_session(const Invocation& invocation) {
     return check_session_name(LU_TRY(required_option(invocation, "--session")));
 }
@@ -29,14 +32,14 @@ Status validate_preserve(const Invocation& invocation) {
         return Error(EINVAL, "give exactly one of --fd, --file or --pid");
     }
     if (invocation.flag("--fd")) {
-        LU_TRY(number_option(invocation, "--fd"));
+        LU_TRY(number_option(invocation, "--fd", 0, kMaxInt));
     }
     if (invocation.flag("--pid") != invocation.flag("--pidfd-fd")) {
         return Error(EINVAL, "--pid and --pidfd-fd go together");
     }
     if (invocation.flag("--pid")) {
-        LU_TRY(number_option(invocation, "--pid"));
-        LU_TRY(number_option(invocation, "--pidfd-fd"));
+        LU_TRY(number_option(invocation, "--pid", 1, kMaxInt));
+        LU_TRY(number_option(invocation, "--pidfd-fd", 0, kMaxInt));
     }
     return {};
 }

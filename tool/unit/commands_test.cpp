@@ -62,6 +62,25 @@ TEST(CommandOptions, PreserveNeedsOneSourceAndNumbers) {
               "option '--token' needs a decimal number, not 'x'" + usage);
     EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1"}),
               "give exactly one of --fd, --file or --pid" + usage);
+    // An fd or a pid is an int: 4294967296 once became fd 0 (stdin), 4294967297 pid 1.
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1", "--fd", "4294967296"}),
+              "option '--fd' is out of range (0 to 2147483647): '4294967296'" + usage);
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1", "--pid", "4294967297",
+                           "--pidfd-fd", "3"}),
+              "option '--pid' is out of range (1 to 2147483647): '4294967297'" + usage);
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1", "--pid", "0",
+                           "--pidfd-fd", "3"}),
+              "option '--pid' is out of range (1 to 2147483647): '0'" + usage);
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1", "--pid", "5",
+                           "--pidfd-fd", "2147483648"}),
+              "option '--pidfd-fd' is out of range (0 to 2147483647): '2147483648'" + usage);
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "18446744073709551616", "--fd",
+                           "3"}),
+              "option '--token' is out of range (0 to 18446744073709551615): "
+              "'18446744073709551616'" +
+                  usage);
+    EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "-1", "--fd", "3"}),
+              "option '--token' needs a decimal number, not '-1'" + usage);
     EXPECT_EQ(usage_error({"preserve", "--session", "s", "--token", "1", "--fd", "3", "--file",
                            "/f"}),
               "give exactly one of --fd, --file or --pid" + usage);

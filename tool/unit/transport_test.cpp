@@ -1,7 +1,9 @@
 // Messages and descriptors over a real socket pair, and connecting where no agent listens.
 #include "transport.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -97,6 +99,38 @@ TEST(Transport, ListensAt0600AndRefusesASecondListener) {
     const Result<Fd> again = listen_at(path);
     EXPECT_TRUE(again.ok());
     ::unlink(path.c_str());
+    ::rmdir(dir);
+}
+
+// A connect to a regular file, a symlink or a fifo is refused like one to a stale socket; none of
+// them may be deleted (`luoctl agent --socket /tmp/notes.txt` once deleted the file).
+TEST(Transport, RemovesOnlyAStaleSocket) {
+    char dir[] = "/tmp/luoctl-transport-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    const std::string file = std::string(dir) + "/notes.txt";
+    const std::string link = std::string(dir) + "/link.sock";
+    const std::string fifo = std::string(dir) + "/fifo.sock";
+    {
+        const Fd fd = Fd::adopt(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        ASSERT_TRUE(fd.valid());
+        ASSERT_EQ(::write(fd.get(), "keep", 4), 4);
+    }
+    ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    for (const std::string& path : {file, link, fifo}) {
+        const Result<Fd> listener = listen_at(path);
+        ASSERT_FALSE(listener.ok()) << path;
+        EXPECT_EQ(listener.error().errnum(), EEXIST) << path;
+        EXPECT_EQ(listener.error().message(), path + " exists and is not a socket; not removing it");
+        struct stat st = {};
+        EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path << " was removed";
+    }
+    struct stat st = {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 4);
+    ::unlink(fifo.c_str());
+    ::unlink(link.c_str());
+    ::unlink(file.c_str());
     ::rmdir(dir);
 }
 

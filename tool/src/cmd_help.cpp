@@ -74,7 +74,8 @@ void print_usage(std::ostream& out) {
            "  -h, --help     show this help; after a command, that command's help\n"
            "      --version  print the version of luoctl\n"
            "\n"
-           "A command may be shortened to any prefix that no other command shares.\n"
+           "A command may be shortened to any prefix that no other command shares, except\n"
+           "kexec, finish and abort, which are always spelled out.\n"
            "Exit status: 0 success, 1 failure, 2 usage error.\n";
 }
 

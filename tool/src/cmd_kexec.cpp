@@ -352,11 +352,14 @@ constinit const Command kKexecCommand = {
     .description =
         "With IMAGE, stage it as 'luoctl load' does (a failed staging never reboots); without,\n"
         "use what 'luoctl load' staged. Then run every 'luoctl check' and, only if all pass,\n"
-        "reboot into the staged kernel (reboot(LINUX_REBOOT_CMD_KEXEC)). Exit status 1 if\n"
-        "staging or a check failed; on success it does not return.\n",
+        "reboot into the staged kernel (reboot(LINUX_REBOOT_CMD_KEXEC); on a systemd host,\n"
+        "'systemctl --no-block kexec', so that services stop and fd stores are preserved).\n"
+        "Exit status 1 if staging or a check failed; on success it does not return (under\n"
+        "systemd it returns once the shutdown has started). Never abbreviated.\n",
     .max_args = 1,
     .handler = run_kexec,
     .options = kLoadOptions,
+    .spelled_out = true,
 };
 
 }  // namespace lu::luoctl

@@ -232,6 +232,7 @@ constinit const Command kFinishCommand = {
     .handler = run_finish,
     .options = kSessionOptions,
     .validate = validate_session,
+    .spelled_out = true,
 };
 
 constinit const Command kAbortCommand = {
@@ -245,6 +246,7 @@ constinit const Command kAbortCommand = {
     .handler = run_abort,
     .options = kSessionOptions,
     .validate = validate_session,
+    .spelled_out = true,
 };
 
 }  // namespace lu::luoctl

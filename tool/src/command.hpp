@@ -47,6 +47,8 @@ struct Command {
     // With takes_command: "-- COMMAND" may be left out, and validate decides when it may.
     bool command_optional = false;
     Validator validate = nullptr;
+    // Reboots or ends sessions: reached by its full name only, never by an abbreviation.
+    bool spelled_out = false;
 };
 
 // The command line, parsed: which command runs, and with what.

@@ -63,20 +63,33 @@ std::span<const Command* const> all_commands() {
 Result<const Command*> find_command(std::span<const Command* const> commands,
                                     std::string_view name) {
     std::vector<const Command*> prefixed;
+    const Command* spelled_out = nullptr;
     for (const Command* command : commands) {
         if (command->name == name) {
             return command;
         }
         // The empty word is a prefix of everything and a sensible abbreviation of nothing.
-        if (!name.empty() && command->name.starts_with(name)) {
+        if (name.empty() || !command->name.starts_with(name)) {
+            continue;
+        }
+        if (command->spelled_out) {
+            spelled_out = command;
+        } else {
             prefixed.push_back(command);
         }
     }
-    if (prefixed.size() == 1) {
+    if (prefixed.size() == 1 && spelled_out == nullptr) {
         return prefixed.front();
+    }
+    if (prefixed.empty() && spelled_out != nullptr) {
+        return Error(EINVAL, quoted(name) + " is not short for " + quoted(spelled_out->name) +
+                                 ": it reboots or ends sessions, so spell it out");
     }
     if (prefixed.empty()) {
         return unknown_command(commands, name);
+    }
+    if (spelled_out != nullptr) {
+        prefixed.push_back(spelled_out);
     }
     return ambiguous_command(name, prefixed);
 }

@@ -41,7 +41,15 @@ static_assert(edit_distance("kitten", "sitting") == 3);
 // A word further than this from every candidate gets no suggestion; ninja uses the same bound.
 inline constexpr std::size_t kMaxSuggestionDistance = 3;
 
-// Returns the candidate nearest to word, or nothing if none is within kMaxSuggestionDistance.
+// The distance within which word suggests candidate: kMaxSuggestionDistance, but never more than
+// half of the candidate, so that three edits do not turn "foo" into "load".
+constexpr std::size_t suggestion_bound(std::string_view candidate) {
+    return std::min(kMaxSuggestionDistance, std::max<std::size_t>(1, candidate.size() / 2));
+}
+
+static_assert(suggestion_bound("load") == 2 && suggestion_bound("sessions") == 3);
+
+// Returns the candidate nearest to word, or nothing if none is within its suggestion_bound.
 // On a tie the earlier candidate wins, so the answer does not depend on anything but the order
 // the caller chose.
 std::optional<std::string_view> closest_match(std::string_view word,

@@ -69,6 +69,38 @@ TEST(FindCommand, PointsToHelpWhenNothingIsNear) {
     EXPECT_EQ(error_message("kexec"), "unknown command 'kexec'; see 'luoctl help'");
 }
 
+// luoctl k once rebooted the machine: commands that reboot or end sessions are never abbreviated.
+TEST(FindCommand, NeverAbbreviatesACommandThatMustBeSpelledOut) {
+    static constexpr Command kKexec = {.name = "kexec",
+                                .synopsis = "",
+                                .summary = "",
+                                .description = "",
+                                .max_args = 0,
+                                .handler = nullptr,
+                                .spelled_out = true};
+    static constexpr Command kKeys = named("keys");
+    constexpr std::array<const Command*, 3> table = {&kLoad, &kKexec, &kKeys};
+    EXPECT_EQ(find_command(table, "kexec").value(), &kKexec);
+    ASSERT_FALSE(find_command(table, "kex").ok());
+    EXPECT_EQ(find_command(table, "kex").error().message(),
+              "'kex' is not short for 'kexec': it reboots or ends sessions, so spell it out");
+    // A prefix shared with an ordinary command is ambiguous, not that command.
+    EXPECT_EQ(find_command(table, "ke").error().message(),
+              "ambiguous command 'ke'; could be 'keys' or 'kexec'");
+    EXPECT_EQ(find_command(table, "key").value(), &kKeys);
+}
+
+TEST(AllCommands, SpellOutEveryCommandThatRebootsOrEndsSessions) {
+    for (const std::string_view word : {"k", "kex", "kexe", "ab", "abor", "f", "fin", "finis"}) {
+        const Result<const Command*> found = find_command(all_commands(), word);
+        EXPECT_FALSE(found.ok()) << word << " ran " << found.value()->name;
+    }
+    EXPECT_EQ(find_command(all_commands(), "stat").value()->name, "status");
+    // Three edits away from 'load', but nothing like it.
+    EXPECT_EQ(find_command(all_commands(), "foo").error().message(),
+              "unknown command 'foo'; see 'luoctl help'");
+}
+
 TEST(FindCommand, TreatsTheEmptyWordAsUnknown) {
     EXPECT_EQ(error_message(""), "unknown command ''; see 'luoctl help'");
 }

@@ -38,9 +38,18 @@ TEST(ClosestMatch, SuggestsNothingBeyondTheBound) {
 }
 
 TEST(ClosestMatch, AcceptsExactlyTheBound) {
-    // Three substitutions away from "help", four from everything else.
-    EXPECT_EQ(closest_match("hxxx", kCommands), "help");
+    // Three substitutions from "version" (bound 3); two from "help" (bound 2), three is too many.
+    EXPECT_EQ(closest_match("vxrxixn", kCommands), "version");
+    EXPECT_EQ(closest_match("hxxp", kCommands), "help");
+    EXPECT_EQ(closest_match("hxxx", kCommands), std::nullopt);
     EXPECT_EQ(closest_match("xxxx", kCommands), std::nullopt);
+}
+
+TEST(ClosestMatch, ScalesTheBoundWithTheCandidate) {
+    // Three edits turn "foo" into "load": too far for a four-letter word.
+    constexpr std::array<std::string_view, 2> candidates = {"load", "abort"};
+    EXPECT_EQ(closest_match("foo", candidates), std::nullopt);
+    EXPECT_EQ(closest_match("laod", candidates), "load");
 }
 
 TEST(ClosestMatch, PrefersTheEarlierCandidateOnATie) {

@@ -196,6 +196,35 @@ constexpr OptionSpec kSocketOnly[] = {kSocketOption};
 constexpr OptionSpec kLoadOptions[] = {
     {"--initrd", "FILE"}, {"--append", "ARGS"}, {"--reuse-cmdline", ""}, kSocketOption};
 
+}  // namespace
+
+std::string reusable_cmdline(std::string_view cmdline) {
+    std::string kept;
+    std::size_t i = 0;
+    while (i < cmdline.size()) {
+        while (i < cmdline.size() && (cmdline[i] == ' ' || cmdline[i] == '\n')) {
+            ++i;
+        }
+        const std::size_t start = i;
+        bool quoted = false;
+        while (i < cmdline.size() && (quoted || (cmdline[i] != ' ' && cmdline[i] != '\n'))) {
+            quoted ^= cmdline[i] == '"';
+            ++i;
+        }
+        const std::string_view word = cmdline.substr(start, i - start);
+        if (word.empty() || word.starts_with("BOOT_IMAGE=")) {
+            continue;
+        }
+        if (!kept.empty()) {
+            kept += ' ';
+        }
+        kept += word;
+    }
+    return kept;
+}
+
+namespace {
+
 Result<std::string> build_cmdline(const CommandContext& context) {
     std::string cmdline;
     if (context.invocation.flag("--reuse-cmdline")) {
@@ -204,7 +233,7 @@ Result<std::string> build_cmdline(const CommandContext& context) {
         if (!current) {
             return Error(ENOENT, "cannot read /proc/cmdline for --reuse-cmdline");
         }
-        cmdline = *current;
+        cmdline = reusable_cmdline(*current);
     }
     if (const std::optional<std::string_view> append = context.invocation.option("--append")) {
         if (!cmdline.empty() && !append->empty()) {

@@ -217,5 +217,18 @@ TEST(KexecCommand, NeverRebootsWhenStagingFails) {
     EXPECT_EQ(outcome.err, "luoctl: cannot open /nonexistent/bzImage: No such file or directory\n");
 }
 
+// kexec(8) drops the boot loader's BOOT_IMAGE= from a reused command line: it names the image
+// being replaced.
+TEST(ReusableCmdline, DropsBootImageAndKeepsTheRest) {
+    EXPECT_EQ(reusable_cmdline("BOOT_IMAGE=/boot/vmlinuz-7.3 root=/dev/vda ro quiet\n"),
+              "root=/dev/vda ro quiet");
+    EXPECT_EQ(reusable_cmdline("console=ttyS0 BOOT_IMAGE=(hd0,1)/vmlinuz kho=on"),
+              "console=ttyS0 kho=on");
+    EXPECT_EQ(reusable_cmdline("a=\"x BOOT_IMAGE=y\"  b"), "a=\"x BOOT_IMAGE=y\" b");
+    EXPECT_EQ(reusable_cmdline("XBOOT_IMAGE=1"), "XBOOT_IMAGE=1");
+    EXPECT_EQ(reusable_cmdline(""), "");
+    EXPECT_EQ(reusable_cmdline("BOOT_IMAGE=x"), "");
+}
+
 }  // namespace
 }  // namespace lu::luoctl

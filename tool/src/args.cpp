@@ -34,7 +34,9 @@ Error usage_error(std::string message) {
 }  // namespace
 
 bool json_requested(std::span<const std::string_view> args) {
-    return std::ranges::any_of(args, is_json_option);
+    // What follows "--" is a child's command line (luoctl retrieve -- cmd -j), not ours.
+    const auto separator = std::ranges::find(args, std::string_view("--"));
+    return std::any_of(args.begin(), separator, is_json_option);
 }
 
 Result<Invocation> parse_args(std::span<const std::string_view> args) {

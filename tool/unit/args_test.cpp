@@ -130,5 +130,12 @@ TEST(JsonRequested, SeesJsonOptionsAnywhere) {
     EXPECT_FALSE(json_requested(plain));
 }
 
+TEST(JsonRequested, IgnoresTheChildsArguments) {
+    const std::vector<std::string_view> child = {"retrieve", "--session", "s", "--", "jq", "-j"};
+    const std::vector<std::string_view> ours = {"retrieve", "-j", "--session", "s", "--", "cat"};
+    EXPECT_FALSE(json_requested(child));
+    EXPECT_TRUE(json_requested(ours));
+}
+
 }  // namespace
 }  // namespace lu::luoctl

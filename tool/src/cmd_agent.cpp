@@ -43,6 +43,7 @@
 #include "cli.hpp"
 #include "handler_name.hpp"
 #include "liveupdate.hpp"
+#include "private_file.hpp"
 #include "service_manager.hpp"
 #include "transport.hpp"
 
@@ -75,23 +76,6 @@ Result<std::string> read_file(const std::string& path) {
     std::ostringstream content;
     content << in.rdbuf();
     return content.str();
-}
-
-// Writes path atomically (a temporary file renamed over it).
-Status write_file(const std::string& path, const std::string& content) {
-    const std::string temporary = path + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << content;
-        if (!out.flush()) {
-            return Error(EIO, "cannot write " + temporary);
-        }
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int rename_errno = errno;
-        return Error::from_errno(rename_errno, "cannot rename " + temporary);
-    }
-    return {};
 }
 
 bool process_alive(pid_t pid) {
@@ -689,7 +673,8 @@ private:
         const AgentState header{
             .pid = ::getpid(), .boot_id = boot_id_, .in_fd_store = in_fd_store, .sessions = {}};
         const Result<std::string> state = encode_state(header, table_);
-        const Status written = state.ok() ? write_file(state_path_, state.value()) : state.error();
+        const Status written =
+            state.ok() ? replace_private_file(state_path_, state.value()) : state.error();
         if (!written.ok()) {
             log_line(written.error().message());
         }

@@ -13,6 +13,7 @@
 
 #include "agent_table.hpp"
 #include "cli.hpp"
+#include "private_file.hpp"
 #include "protocol.hpp"
 #include "readiness.hpp"
 #include "status.hpp"
@@ -269,11 +270,10 @@ Result<Staged> stage(const CommandContext& context, std::string_view image) {
     record.add("image", staged.image).add("initrd", staged.initrd);
     record.add("cmdline", staged.cmdline).add("method", "kexec_file_load");
     const std::string text = LU_TRY(protocol::encode(record));
-    std::ofstream out(staged_path(context.environment), std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-        return Error(EIO, "kernel staged, but cannot record it in " +
-                              staged_path(context.environment));
+    const Status recorded = replace_private_file(staged_path(context.environment), text);
+    if (!recorded.ok()) {
+        return Error(recorded.error().errnum(),
+                     "kernel staged, but cannot record it: " + recorded.error().message());
     }
     return staged;
 }

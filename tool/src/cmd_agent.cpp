@@ -39,6 +39,7 @@
 #include <optional>
 #include <sstream>
 
+#include "agent_lock.hpp"
 #include "agent_table.hpp"
 #include "cli.hpp"
 #include "handler_name.hpp"
@@ -78,10 +79,6 @@ Result<std::string> read_file(const std::string& path) {
     return content.str();
 }
 
-bool process_alive(pid_t pid) {
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-}
-
 // This boot's id: a kexec starts a new one, an agent restart does not.
 std::string boot_id() {
     const Result<std::string> text = read_file("/proc/sys/kernel/random/boot_id");
@@ -103,8 +100,9 @@ std::uint64_t file_size(int fd) {
 
 class Agent {
 public:
-    Agent(Fd device, Fd listener, std::string socket_path)
-        : device_(std::move(device)),
+    Agent(Fd lock, Fd device, Fd listener, std::string socket_path)
+        : lock_(std::move(lock)),
+          device_(std::move(device)),
           listener_(std::move(listener)),
           socket_path_(std::move(socket_path)),
           state_path_(socket_path_ + ".state"),
@@ -508,9 +506,6 @@ private:
             log_line("ignoring " + state_path_ + ": written before the last reboot");
             return;
         }
-        if (process_alive(stale.pid) && stale.pid != ::getpid()) {
-            return;  // cannot happen: it would hold the device
-        }
         // Our own registry session: rewritten from the table by save() (its memfd stayed with
         // the previous agent), so the old one goes.
         if (take_stored(kRegistrySession).valid()) {
@@ -730,6 +725,7 @@ private:
         return {};
     }
 
+    Fd lock_;  // agent_lock_path(socket), held while the agent runs
     Fd device_;
     Fd listener_;
     std::string socket_path_;
@@ -744,6 +740,8 @@ private:
 
 // Opens the device and the socket: everything that can make the agent fail to start.
 Result<Agent> prepare(const CommandContext& context) {
+    const std::string socket = agent_socket(context);
+    Fd lock = LU_TRY(take_agent_lock(agent_lock_path(socket)));
     const std::string device_path = context.environment.sysfs_root == "/"
                                         ? std::string(kLiveUpdateDevice)
                                         : context.environment.sysfs_root +
@@ -757,9 +755,8 @@ Result<Agent> prepare(const CommandContext& context) {
         }
         return device.error();
     }
-    const std::string socket = agent_socket(context);
     Fd listener = LU_TRY(protocol::listen_at(socket));
-    return Agent(std::move(device).value(), std::move(listener), socket);
+    return Agent(std::move(lock), std::move(device).value(), std::move(listener), socket);
 }
 
 void install_signal_handlers() {

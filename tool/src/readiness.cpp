@@ -1,23 +1,18 @@
 #include "readiness.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "agent_lock.hpp"
 #include "agent_table.hpp"
 #include "cli.hpp"
 #include "transport.hpp"
 
 namespace lu::luoctl {
 namespace {
-
-bool process_alive(pid_t pid) {
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-}
 
 std::optional<AgentState> read_state_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -105,7 +100,7 @@ Readiness read_readiness(const CommandContext& context) {
 
     if (const std::optional<AgentState> state = read_state_file(socket + ".state")) {
         // Stopped under systemd, an agent leaves its sessions in its fd store: nothing is lost.
-        if (!process_alive(state->pid) && !state->in_fd_store) {
+        if (!agent_lock_held(agent_lock_path(socket)) && !state->in_fd_store) {
             readiness.dead_agent_pid = state->pid;
             for (const AgentSession& session : state->sessions) {
                 if (session.outgoing()) {

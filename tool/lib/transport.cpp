@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -115,11 +116,31 @@ Result<Fd> connect_to(const std::string& path) {
     return fd;
 }
 
-Result<Received> call(const std::string& path, const Message& request, std::span<const int> fds,
+Result<Received> call(const AgentAddress& agent, const Message& request, std::span<const int> fds,
                       std::size_t expected_fds) {
-    const Fd socket = LU_TRY(connect_to(path));
-    LU_TRY(send_message(socket.get(), request, fds));
-    Received reply = LU_TRY(receive_message(socket.get()));
+    const Fd socket = LU_TRY(connect_to(agent.socket));
+    if (agent.timeout_seconds > 0) {
+        const timeval timeout = {.tv_sec = agent.timeout_seconds, .tv_usec = 0};
+        ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+        ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    }
+    const auto timed_out = [&](const Error& error) {
+        if (error.errnum() != EAGAIN) {
+            return error;
+        }
+        return Error(ETIMEDOUT, "the luoctl agent at " + agent.socket + " did not answer in " +
+                                    std::to_string(agent.timeout_seconds) +
+                                    " s (is it stopped? LUOCTL_TIMEOUT=SECONDS waits longer)");
+    };
+    const Status sent = send_message(socket.get(), request, fds);
+    if (!sent.ok()) {
+        return timed_out(sent.error());
+    }
+    Result<Received> received = receive_message(socket.get());
+    if (!received.ok()) {
+        return timed_out(received.error());
+    }
+    Received reply = std::move(received).value();
     LU_TRY(reply_status(reply.message));
     if (reply.fds.size() != expected_fds) {
         return Error(EBADMSG, "the agent's reply to '" + request.verb() + "' carried " +

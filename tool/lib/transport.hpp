@@ -45,10 +45,16 @@ Result<Fd> listen_at(const std::string& path);
 // listens there (ENOENT, ECONNREFUSED).
 Result<Fd> connect_to(const std::string& path);
 
+// Where the agent listens, and how long a client waits for each step of a call (0: for ever).
+struct AgentAddress {
+    std::string socket;
+    unsigned timeout_seconds = 0;
+};
+
 // One request and its reply: connect, send, receive. An "error" reply becomes its Error; an "ok"
 // reply is returned with its descriptors. The number of descriptors is checked against
-// expected_fds (EBADMSG otherwise).
-Result<Received> call(const std::string& path, const Message& request,
+// expected_fds (EBADMSG otherwise). An agent that does not answer in time is ETIMEDOUT.
+Result<Received> call(const AgentAddress& agent, const Message& request,
                       std::span<const int> fds = {}, std::size_t expected_fds = 0);
 
 }  // namespace lu::protocol

@@ -16,6 +16,11 @@ std::string agent_socket(const CommandContext& context) {
     return context.environment.agent_socket;
 }
 
+protocol::AgentAddress agent_address(const CommandContext& context) {
+    return {.socket = agent_socket(context),
+            .timeout_seconds = context.environment.agent_timeout_seconds};
+}
+
 Result<std::string_view> required_option(const Invocation& invocation, std::string_view name) {
     if (const std::optional<std::string_view> value = invocation.option(name)) {
         return *value;

@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "result.hpp"
+#include "transport.hpp"
 
 namespace lu::luoctl {
 
@@ -18,6 +19,8 @@ inline constexpr OptionSpec kTokenOption = {"--token", "N"};
 
 // The agent socket: --socket, else the environment's default.
 std::string agent_socket(const CommandContext& context);
+// The socket and how long to wait for the agent's reply ($LUOCTL_TIMEOUT).
+protocol::AgentAddress agent_address(const CommandContext& context);
 
 // For validators: a required option, a decimal number (u64 or non-negative int).
 Result<std::string_view> required_option(const Invocation& invocation, std::string_view name);

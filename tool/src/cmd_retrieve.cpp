@@ -127,7 +127,7 @@ Status run_retrieve(const CommandContext& context) {
     if (invocation.flag("--token")) {
         request.add("token", number_value(invocation, "--token"));
     }
-    Received reply = LU_TRY(protocol::call(agent_socket(context), request, {}, 1));
+    Received reply = LU_TRY(protocol::call(agent_address(context), request, {}, 1));
     if (invocation.flag("--to-socket")) {
         return hand_to_socket(context, reply);
     }

@@ -85,7 +85,7 @@ Status run_preserve(const CommandContext& context) {
     request.add("token", number_value(invocation, "--token"));
     const int raw = fd.get();
     const Received reply =
-        LU_TRY(protocol::call(agent_socket(context), request, std::span<const int>(&raw, 1)));
+        LU_TRY(protocol::call(agent_address(context), request, std::span<const int>(&raw, 1)));
     const std::uint64_t size =
         protocol::parse_u64(reply.message.get("size").value_or("0")).value_or(0);
     if (context.json != nullptr) {
@@ -107,8 +107,7 @@ constexpr OptionSpec kPreserveOptions[] = {kSessionOption, kTokenOption,      {"
 // ---- sessions ------------------------------------------------------------------------------
 
 Status run_sessions(const CommandContext& context) {
-    const Received reply =
-        LU_TRY(protocol::call(agent_socket(context), Message(protocol::kList)));
+    const Received reply = LU_TRY(protocol::call(agent_address(context), Message(protocol::kList)));
     std::vector<protocol::SessionInfo> sessions;
     std::vector<protocol::FileInfo> files;
     for (const std::string_view value : reply.message.get_all("session")) {
@@ -168,7 +167,7 @@ Status run_simple(const CommandContext& context, std::string_view verb, std::str
     const std::string_view session = option_value(context.invocation, "--session");
     Message request(verb);
     request.add("session", session);
-    LU_TRY(protocol::call(agent_socket(context), request));
+    LU_TRY(protocol::call(agent_address(context), request));
     if (context.json != nullptr) {
         context.json->key("session").string(session);
     } else {

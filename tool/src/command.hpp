@@ -78,6 +78,9 @@ struct Environment {
     std::string agent_socket = "/run/luoctl.sock";
     // Where luoctl load records what it staged (a tmpfs: the record dies with the boot).
     std::string run_dir = "/run";
+    // How long a client waits for the agent's reply ($LUOCTL_TIMEOUT; 0: for ever). A stopped
+    // agent (SIGSTOP, a debugger) still accepts connections and would hang every client.
+    unsigned agent_timeout_seconds = 30;
 };
 
 // Everything a handler may use.

@@ -5,6 +5,7 @@
 #include "args.hpp"
 #include "cmd_help.hpp"
 #include "json.hpp"
+#include "protocol.hpp"
 
 namespace lu::luoctl {
 namespace {
@@ -37,6 +38,14 @@ Status execute(const Invocation& invocation, const Environment& environment, std
 }
 
 }  // namespace
+
+std::optional<unsigned> parse_timeout(std::string_view text) {
+    const std::optional<std::uint64_t> seconds = protocol::parse_u64(text);
+    if (!seconds || *seconds > 86400) {
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(*seconds);
+}
 
 int run(std::span<const std::string_view> args, const Environment& environment, std::ostream& out,
         std::ostream& err) {

@@ -3,6 +3,7 @@
 // pass string streams and a fake sysfs root.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string_view>
@@ -22,5 +23,8 @@ enum ExitStatus : int {
 // when something failed.
 int run(std::span<const std::string_view> args, const Environment& environment, std::ostream& out,
         std::ostream& err);
+
+// $LUOCTL_TIMEOUT: whole seconds, 0 to 86400.
+std::optional<unsigned> parse_timeout(std::string_view text);
 
 }  // namespace lu::luoctl

@@ -2,6 +2,7 @@
 // arguments and environment is in run(), where the unit tests can reach it.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,15 @@ int main(int argc, char* argv[]) {
     }
     if (const char* socket = std::getenv("LUOCTL_SOCKET"); socket != nullptr && *socket != '\0') {
         environment.agent_socket = socket;
+    }
+    if (const char* timeout = std::getenv("LUOCTL_TIMEOUT"); timeout != nullptr) {
+        const std::optional<unsigned> seconds = lu::luoctl::parse_timeout(timeout);
+        if (!seconds) {
+            std::cerr << "luoctl: LUOCTL_TIMEOUT must be 0 to 86400 seconds, not '" << timeout
+                      << "'\n";
+            return 2;
+        }
+        environment.agent_timeout_seconds = *seconds;
     }
     return lu::luoctl::run(args, environment, std::cout, std::cerr);
 }

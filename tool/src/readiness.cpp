@@ -70,7 +70,7 @@ Readiness read_readiness(const CommandContext& context) {
     Readiness readiness;
     const std::string socket = agent_socket(context);
     const Result<protocol::Received> reply =
-        protocol::call(socket, protocol::Message(protocol::kStatus));
+        protocol::call(agent_address(context), protocol::Message(protocol::kStatus));
     if (reply.ok()) {
         const protocol::Message& message = reply.value().message;
         readiness.agent_pid =

@@ -1,4 +1,5 @@
 #include "args.hpp"
+#include "luoctl.hpp"
 
 #include <gtest/gtest.h>
 
@@ -128,6 +129,16 @@ TEST(JsonRequested, SeesJsonOptionsAnywhere) {
     const std::vector<std::string_view> plain = {"stauts", "-x"};
     EXPECT_TRUE(json_requested(typo));
     EXPECT_FALSE(json_requested(plain));
+}
+
+TEST(ParseTimeout, TakesWholeSecondsUpToADay) {
+    EXPECT_EQ(parse_timeout("30"), 30u);
+    EXPECT_EQ(parse_timeout("0"), 0u);
+    EXPECT_EQ(parse_timeout("86400"), 86400u);
+    EXPECT_EQ(parse_timeout("86401"), std::nullopt);
+    EXPECT_EQ(parse_timeout("4294967326"), std::nullopt);  // not 30 after wrapping
+    EXPECT_EQ(parse_timeout("1.5"), std::nullopt);
+    EXPECT_EQ(parse_timeout(""), std::nullopt);
 }
 
 TEST(JsonRequested, IgnoresTheChildsArguments) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 namespace lu::protocol {
@@ -98,6 +99,28 @@ TEST(Transport, ListensAt0600AndRefusesASecondListener) {
     // The first listener is gone: its socket file is stale and gets replaced.
     const Result<Fd> again = listen_at(path);
     EXPECT_TRUE(again.ok());
+    ::unlink(path.c_str());
+    ::rmdir(dir);
+}
+
+// A stopped agent still accepts connections (the kernel queues them): without a timeout every
+// client would wait for ever.
+TEST(Transport, GivesUpOnAnAgentThatDoesNotAnswer) {
+    char dir[] = "/tmp/luoctl-transport-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/agent.sock";
+    const Result<Fd> listener = listen_at(path);  // never accepts, never answers
+    ASSERT_TRUE(listener.ok());
+    const auto start = std::chrono::steady_clock::now();
+    const Result<Received> reply = call({.socket = path, .timeout_seconds = 1}, Message("list"));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(reply.ok());
+    EXPECT_EQ(reply.error().errnum(), ETIMEDOUT);
+    EXPECT_EQ(reply.error().message(),
+              "the luoctl agent at " + path +
+                  " did not answer in 1 s (is it stopped? LUOCTL_TIMEOUT=SECONDS waits longer)");
+    EXPECT_GE(waited, std::chrono::milliseconds(900));
+    EXPECT_LT(waited, std::chrono::seconds(10));
     ::unlink(path.c_str());
     ::rmdir(dir);
 }

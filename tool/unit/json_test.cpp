@@ -29,6 +29,18 @@ TEST(JsonEscape, UsesUnicodeEscapesForOtherControlCharacters) {
 
 TEST(JsonEscape, PassesThroughDeleteSlashAndUtf8) {
     EXPECT_EQ(json_escape("\x7f/\xc3\xa9"), "\x7f/\xc3\xa9");
+    EXPECT_EQ(json_escape("\xe2\x82\xac \xf0\x9f\x90\xa7"), "\xe2\x82\xac \xf0\x9f\x90\xa7");
+}
+
+// A session name is any bytes; the JSON document must still be UTF-8.
+TEST(JsonEscape, ReplacesBytesThatAreNotUtf8) {
+    EXPECT_EQ(json_escape("vm\xff"), R"(vm\ufffd)");
+    EXPECT_EQ(json_escape("\x80"), R"(\ufffd)");                      // a stray continuation byte
+    EXPECT_EQ(json_escape("\xc3"), R"(\ufffd)");                      // truncated
+    EXPECT_EQ(json_escape("\xc0\xaf"), R"(\ufffd\ufffd)");            // overlong '/'
+    EXPECT_EQ(json_escape("\xed\xa0\x80"), R"(\ufffd\ufffd\ufffd)");  // a surrogate
+    EXPECT_EQ(json_escape("\xf4\x90\x80\x80"), R"(\ufffd\ufffd\ufffd\ufffd)");  // > U+10FFFF
+    EXPECT_EQ(json_escape("\xe2\x82"), R"(\ufffd\ufffd)");
 }
 
 std::string write(void (*body)(JsonWriter&)) {

@@ -75,9 +75,20 @@ stage_1() {
 	check_exit "a bad session name is a usage error" 2 \
 		luoctl preserve --session 'a b' --token 1 --fd 0
 
+	check_exit "--log to an unwritable place fails the start" 1 \
+		luoctl agent --detach --log /nonexistent/agent.log
+	check_output "... and says why" \
+		"luoctl: cannot open the agent's log /nonexistent/agent.log: No such file or directory" \
+		sh -c 'luoctl agent --detach --log /nonexistent/agent.log 2>&1'
+
 	# The agent dies holding a session: the kernel unpreserves it, and
-	# everyone is told.
-	check "agent starts" luoctl agent --detach --log /dev/console || bail "no agent"
+	# everyone is told. It keeps none of the caller's descriptors (7 here)
+	# and no directory busy.
+	check "agent starts" sh -c 'cd /tmp && luoctl agent --detach --log /dev/console 7</proc/cmdline' ||
+		bail "no agent"
+	_pid=$(pidof luoctl)
+	check_output "the agent runs in /" / readlink "/proc/$_pid/cwd"
+	check_fails "the agent did not keep the caller's fd 7" test -e "/proc/$_pid/fd/7"
 	check "a client preserves into 'doomed'" luoctl-memfd run 4096 1 -- \
 		sh -c 'luoctl preserve --session doomed --token 1 --fd $MEMFD_FD'
 	check "status counts it, without the agent's registry session" \

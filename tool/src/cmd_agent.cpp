@@ -781,6 +781,15 @@ void report_started(const CommandContext& context, pid_t pid) {
 // --detach: the child serves; the parent waits until the child listens (or failed) so that the
 // next command can rely on the agent, and reports the child's error as its own.
 Status run_detached(const CommandContext& context) {
+    // Opened here, so that a log that cannot be written fails the start instead of the agent
+    // logging nowhere.
+    const std::string log_path(context.invocation.option("--log").value_or("/dev/null"));
+    const int log = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (log < 0) {
+        const int log_errno = errno;
+        return Error::from_errno(log_errno, "cannot open the agent's log " + log_path);
+    }
+    const Fd log_fd = Fd::adopt(log);
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) {
         const int pipe_errno = errno;
@@ -797,15 +806,18 @@ Status run_detached(const CommandContext& context) {
         ::close(ready[0]);
         ::setsid();
         // Nothing of the caller's may stay open here: a shell's $(luoctl agent --detach) waits
-        // for its pipe to close. The log goes to --log FILE, or nowhere.
+        // for its pipe to close, and a daemon keeps no directory busy. The log goes to --log
+        // FILE, or nowhere.
+        (void)!::chdir("/");
         const int null = ::open("/dev/null", O_RDWR);
         if (null >= 0) {
             ::dup2(null, STDIN_FILENO);
             ::dup2(null, STDOUT_FILENO);
         }
-        const std::string log_path(context.invocation.option("--log").value_or("/dev/null"));
-        const int log = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        ::dup2(log >= 0 ? log : null, STDERR_FILENO);
+        ::dup2(log_fd.get(), STDERR_FILENO);
+        ::dup2(ready[1], 3);  // the one descriptor the child keeps of the caller's
+        ready[1] = 3;
+        ::close_range(4, ~0U, 0);
         Result<Agent> prepared = prepare(context);
         if (!prepared.ok()) {
             const std::string verdict =

@@ -103,6 +103,8 @@ std::vector<CheckLine> run_checks(const CommandContext& context) {
     const Readiness readiness = read_readiness(context);
     if (readiness.agent_pid) {
         lines.push_back({"agent", true, "running (pid " + std::to_string(*readiness.agent_pid) + ")"});
+    } else if (readiness.agent_error) {
+        lines.push_back({"agent", false, "not usable: " + readiness.agent_error->message()});
     } else if (readiness.dead_agent_pid) {
         lines.push_back({"agent", false,
                          "not running; agent pid " + std::to_string(*readiness.dead_agent_pid) +

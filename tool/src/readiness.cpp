@@ -94,6 +94,7 @@ Readiness read_readiness(const CommandContext& context) {
     const int call_errno = reply.error().errnum();
     if (call_errno != ENOENT && call_errno != ECONNREFUSED) {
         // An agent is there but failed (e.g. MOD_STATUS refused): its word is the answer.
+        readiness.agent_error = reply.error();
         readiness.module_error = reply.error();
         return readiness;
     }

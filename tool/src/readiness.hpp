@@ -27,6 +27,8 @@ struct Readiness {
     std::optional<ModStatus> module;
     std::optional<Error> module_error;
     std::optional<pid_t> agent_pid;
+    // An agent was reached but its status failed (an error reply, or no reply in time).
+    std::optional<Error> agent_error;
     std::optional<pid_t> dead_agent_pid;  // from a state file whose agent is gone
     std::vector<std::string> lost;
     std::uint64_t registry_sessions = 0;

@@ -110,5 +110,21 @@ TEST(StatusCommand, CountsEverythingFromAnAgentWithoutARegistry) {
     EXPECT_EQ(outcome.out.find("registry:"), std::string::npos) << outcome.out;
 }
 
+// An agent that answers with an error is there and failing, not "not running" (check once said
+// "ok   agent: not running" then).
+TEST(CheckCommand, FailsTheAgentLineWhenTheAgentAnswersWithAnError) {
+    FakeSysfs fake;
+    fake.add_module("1", "none");
+    fake.mount_debugfs(/*kho_enabled=*/true);
+    const FakeAgent agent(fake.root() + "/run/luoctl.sock",
+                          protocol::error_reply(Error(EINVAL, "MOD_STATUS: Invalid argument")));
+    const Outcome outcome = run_luoctl({"check"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitFailure) << outcome.err;
+    EXPECT_NE(outcome.out.find("FAIL agent: not usable: MOD_STATUS: Invalid argument\n"),
+              std::string::npos)
+        << outcome.out;
+    EXPECT_EQ(outcome.out.find("agent: not running"), std::string::npos) << outcome.out;
+}
+
 }  // namespace
 }  // namespace lu::luoctl

@@ -170,6 +170,11 @@ stage_2() {
 		sh -c 'sha256sum </proc/self/fd/$LUOCTL_FD | cut -d" " -f1'
 	check_output "LUOCTL_FD is 3" "3 lu-test 1" luoctl retrieve --session lu-test --token 1 -- \
 		sh -c 'echo $LUOCTL_FD $LUOCTL_SESSION $LUOCTL_TOKEN'
+	check_output "sd_listen_fds(3) finds it: LISTEN_FDS=1 for this pid, named" "1 yes lu-test" \
+		luoctl retrieve --session lu-test --token 1 -- \
+		sh -c 'echo $LISTEN_FDS $([ "$LISTEN_PID" = $$ ] && echo yes) $LISTEN_FDNAMES'
+	check_exit "COMMAND replaces luoctl: its exit status is luoctl's" 7 \
+		luoctl retrieve --session lu-test --token 1 -- sh -c 'exit 7'
 	check_exit "a failing command makes retrieve exit 1" 1 \
 		luoctl retrieve --session lu-test --token 1 -- false
 	check_errno "an unknown token is ENOENT" 2 \

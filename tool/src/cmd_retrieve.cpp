@@ -1,5 +1,6 @@
 #include "cmd_retrieve.hpp"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,9 +8,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "handoff.hpp"
+#include "service_manager.hpp"
 #include "transport.hpp"
 
 namespace lu::luoctl {
@@ -40,10 +44,52 @@ Status validate_retrieve(const Invocation& invocation) {
     return {};
 }
 
-// Runs the command with fd at kChildFd and waits for it.
-Result<int> run_with_fd(const CommandContext& context, Fd fd) {
+volatile sig_atomic_t g_child = 0;
+
+void forward_signal(int signal) {
+    if (g_child > 0) {
+        ::kill(g_child, signal);
+    }
+}
+
+// Puts fd at kChildFd with the variables that name it, and executes the command in place of
+// this process. Returns only on failure.
+Error exec_with_fd(const CommandContext& context, int fd) {
     const Invocation& invocation = context.invocation;
+    // dup2 clears FD_CLOEXEC on the new number; the same number needs it cleared by hand.
+    if (fd == kChildFd) {
+        ::fcntl(kChildFd, F_SETFD, 0);
+    } else if (::dup2(fd, kChildFd) < 0) {
+        const int dup_errno = errno;
+        return Error::from_errno(dup_errno, "cannot move the descriptor to 3");
+    }
+    const std::string session(option_value(invocation, "--session"));
+    ::setenv("LUOCTL_FD", std::to_string(kChildFd).c_str(), 1);
+    ::setenv("LUOCTL_SESSION", session.c_str(), 1);
+    if (invocation.flag("--token")) {
+        ::setenv("LUOCTL_TOKEN", std::string(option_value(invocation, "--token")).c_str(), 1);
+    } else {
+        ::unsetenv("LUOCTL_TOKEN");
+    }
+    // sd_listen_fds(3): one descriptor, for this very process (exec keeps the pid).
+    ::setenv("LISTEN_FDS", "1", 1);
+    ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+    const Result<std::string> fdname = fd_store_name(session);
+    ::setenv("LISTEN_FDNAMES", fdname.ok() ? fdname.value().c_str() : "luoctl", 1);
     std::vector<std::string> words(invocation.command_line.begin(), invocation.command_line.end());
+    std::vector<char*> argv;
+    for (std::string& word : words) {
+        argv.push_back(word.data());
+    }
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    const int exec_errno = errno;
+    return Error::from_errno(exec_errno, "cannot run " + words[0]);
+}
+
+// JSON mode: the command runs as a child (its output goes to stderr, so that stdout keeps the one
+// JSON object), and its exit status is reported. Signals that would stop luoctl go to it.
+Result<int> run_with_fd(const CommandContext& context, Fd fd) {
     std::cout.flush();
     context.out.flush();
     const pid_t child = ::fork();
@@ -52,31 +98,17 @@ Result<int> run_with_fd(const CommandContext& context, Fd fd) {
         return Error::from_errno(fork_errno, "fork");
     }
     if (child == 0) {
-        // dup2 clears FD_CLOEXEC on the new number; the same number needs it cleared by hand.
-        if (fd.get() == kChildFd) {
-            ::fcntl(kChildFd, F_SETFD, 0);
-        } else if (::dup2(fd.get(), kChildFd) < 0) {
-            ::_exit(127);
-        }
-        ::setenv("LUOCTL_FD", std::to_string(kChildFd).c_str(), 1);
-        ::setenv("LUOCTL_SESSION", std::string(option_value(invocation, "--session")).c_str(), 1);
-        if (invocation.flag("--token")) {
-            ::setenv("LUOCTL_TOKEN", std::string(option_value(invocation, "--token")).c_str(), 1);
-        } else {
-            ::unsetenv("LUOCTL_TOKEN");
-        }
-        if (context.json != nullptr) {
-            // The command's own output must not break the one JSON object on stdout.
-            ::dup2(STDERR_FILENO, STDOUT_FILENO);
-        }
-        std::vector<char*> argv;
-        for (std::string& word : words) {
-            argv.push_back(word.data());
-        }
-        argv.push_back(nullptr);
-        ::execvp(argv[0], argv.data());
-        std::cerr << "luoctl: cannot run " << words[0] << ": " << std::strerror(errno) << '\n';
+        ::dup2(STDERR_FILENO, STDOUT_FILENO);
+        const Error failed = exec_with_fd(context, fd.get());
+        std::cerr << "luoctl: " << failed.message() << '\n';
         ::_exit(127);
+    }
+    g_child = child;
+    struct sigaction forward = {};
+    forward.sa_handler = forward_signal;
+    sigemptyset(&forward.sa_mask);
+    for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) {
+        sigaction(signal, &forward, nullptr);
     }
     int status = 0;
     while (::waitpid(child, &status, 0) < 0) {
@@ -131,14 +163,19 @@ Status run_retrieve(const CommandContext& context) {
     if (invocation.flag("--to-socket")) {
         return hand_to_socket(context, reply);
     }
-    const int status = LU_TRY(run_with_fd(context, std::move(reply.fds[0])));
-    if (context.json != nullptr) {
-        context.json->key("session").string(session);
-        if (invocation.flag("--token")) {
-            context.json->key("token").number(number_value(invocation, "--token"));
-        }
-        context.json->key("exit_status").number(status);
+    if (context.json == nullptr) {
+        // Text mode: COMMAND replaces luoctl, as with flock(1) or timeout(1): its exit status and
+        // the signals sent to it are luoctl's.
+        std::cout.flush();
+        context.out.flush();
+        return exec_with_fd(context, reply.fds[0].get());
     }
+    const int status = LU_TRY(run_with_fd(context, std::move(reply.fds[0])));
+    context.json->key("session").string(session);
+    if (invocation.flag("--token")) {
+        context.json->key("token").number(number_value(invocation, "--token"));
+    }
+    context.json->key("exit_status").number(status);
     if (status != 0) {
         return Error(ECANCELED, std::string(invocation.command_line.front()) +
                                     " exited with status " + std::to_string(status));
@@ -159,9 +196,12 @@ constinit const Command kRetrieveCommand = {
     .description =
         "Ask the agent for the file preserved under token N of incoming session NAME (without\n"
         "--token: the session's own fd, to drive with the ioctls) and run COMMAND with it as\n"
-        "descriptor 3; $LUOCTL_FD names the number (3, as systemd's socket activation does),\n"
-        "$LUOCTL_SESSION and $LUOCTL_TOKEN the rest. The file's position is as it was before\n"
-        "the reboot. Exit status 1 if the retrieve failed or COMMAND did not exit 0.\n"
+        "descriptor 3; $LUOCTL_FD names the number, $LUOCTL_SESSION and $LUOCTL_TOKEN the\n"
+        "rest, and LISTEN_FDS=1, LISTEN_PID, LISTEN_FDNAMES=NAME make sd_listen_fds(3) work.\n"
+        "COMMAND replaces luoctl (exec), so its exit status and signals are luoctl's; with\n"
+        "--json luoctl runs it as a child instead, passes on SIGTERM/SIGINT/SIGHUP/SIGQUIT and\n"
+        "reports its exit_status (exit 1 unless 0). The file's position is as it was before\n"
+        "the reboot. Exit status 1 if the retrieve failed.\n"
         "--to-socket PATH hands the descriptor to the program listening on Unix socket PATH\n"
         "instead (seqpacket, stream or datagram): one message, the line\n"
         "'luoctl/1 fd session=NAME token=N' (no token= for a session fd) with the descriptor\n"

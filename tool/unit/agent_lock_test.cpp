@@ -8,28 +8,19 @@
 #include <cerrno>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace lu::luoctl {
 namespace {
 
 class AgentLock : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char dir[] = "/tmp/luoctl-lock-XXXXXX";
-        ASSERT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
-        path_ = agent_lock_path(dir_ + "/luoctl.sock");
-    }
-    void TearDown() override {
-        ::unlink(path_.c_str());
-        ::rmdir(dir_.c_str());
-    }
-
-    std::string dir_;
-    std::string path_;
+    test::TempDir dir_;
+    std::string path_ = agent_lock_path(dir_ / "luoctl.sock");
 };
 
 TEST_F(AgentLock, IsHeldWhileTheAgentRunsAndNotAfter) {
-    EXPECT_EQ(path_, dir_ + "/luoctl.sock.lock");
+    EXPECT_EQ(path_, dir_ / "luoctl.sock.lock");
     EXPECT_FALSE(agent_lock_held(path_));  // no file yet
     {
         const Result<Fd> lock = take_agent_lock(path_);
@@ -45,7 +36,7 @@ TEST_F(AgentLock, IsHeldWhileTheAgentRunsAndNotAfter) {
 }
 
 TEST_F(AgentLock, FollowsNoSymlink) {
-    const std::string target = dir_ + "/elsewhere";
+    const std::string target = dir_ / "elsewhere";
     ASSERT_EQ(::symlink(target.c_str(), path_.c_str()), 0);
     const Result<Fd> lock = take_agent_lock(path_);
     ASSERT_FALSE(lock.ok());

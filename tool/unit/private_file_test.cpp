@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace lu::luoctl {
 namespace {
 
@@ -23,19 +25,12 @@ std::string read(const std::string& path) {
 
 class PrivateFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char dir[] = "/tmp/luoctl-private-XXXXXX";
-        ASSERT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
-    }
-    void TearDown() override { ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0); }
-
-    std::string dir_;
+    test::TempDir dir_;
 };
 
 TEST_F(PrivateFile, IsReadableByRootOnlyWhateverTheUmask) {
     const mode_t old = ::umask(0);
-    const std::string path = dir_ + "/luoctl.sock.state";
+    const std::string path = dir_ / "luoctl.sock.state";
     ASSERT_TRUE(replace_private_file(path, "state\n").ok());
     ::umask(old);
     struct stat st = {};
@@ -45,17 +40,17 @@ TEST_F(PrivateFile, IsReadableByRootOnlyWhateverTheUmask) {
 }
 
 TEST_F(PrivateFile, ReplacesTheOldContentWhole) {
-    const std::string path = dir_ + "/state";
+    const std::string path = dir_ / "state";
     ASSERT_TRUE(replace_private_file(path, "a much longer first version\n").ok());
     ASSERT_TRUE(replace_private_file(path, "short\n").ok());
     EXPECT_EQ(read(path), "short\n");
     // Nothing left beside it.
-    EXPECT_EQ(std::system(("test $(ls " + dir_ + " | wc -l) -eq 1").c_str()), 0);
+    EXPECT_EQ(std::system(("test $(ls " + dir_.path() + " | wc -l) -eq 1").c_str()), 0);
 }
 
 TEST_F(PrivateFile, ReplacesASymlinkInsteadOfWritingThroughIt) {
-    const std::string victim = dir_ + "/passwd";
-    const std::string path = dir_ + "/state";
+    const std::string victim = dir_ / "passwd";
+    const std::string path = dir_ / "state";
     { std::ofstream(victim) << "root:x:0:0\n"; }
     ASSERT_EQ(::symlink(victim.c_str(), path.c_str()), 0);
     ASSERT_TRUE(replace_private_file(path, "state\n").ok());
@@ -66,7 +61,7 @@ TEST_F(PrivateFile, ReplacesASymlinkInsteadOfWritingThroughIt) {
 }
 
 TEST_F(PrivateFile, SaysWhyItCannotWrite) {
-    const Status written = replace_private_file(dir_ + "/missing/state", "x");
+    const Status written = replace_private_file(dir_ / "missing/state", "x");
     ASSERT_FALSE(written.ok());
     EXPECT_EQ(written.error().errnum(), ENOENT);
 }

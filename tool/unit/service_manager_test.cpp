@@ -15,6 +15,8 @@
 #include <cstring>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace lu::luoctl {
 namespace {
 
@@ -27,21 +29,13 @@ struct Notification {
 class NotifySocket {
 public:
     NotifySocket() {
-        char dir[] = "/tmp/luoctl-notify-XXXXXX";
-        EXPECT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
-        path_ = dir_ + "/notify";
+        path_ = dir_ / "notify";
         socket_ = Fd::adopt(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         sockaddr_un address = {};
         address.sun_family = AF_UNIX;
         std::strcpy(address.sun_path, path_.c_str());
         EXPECT_EQ(::bind(socket_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
     }
-    ~NotifySocket() {
-        ::unlink(path_.c_str());
-        ::rmdir(dir_.c_str());
-    }
-
     const std::string& path() const { return path_; }
 
     Notification receive() {
@@ -71,7 +65,7 @@ public:
     }
 
 private:
-    std::string dir_;
+    test::TempDir dir_;
     std::string path_;
     Fd socket_;
 };

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "temp_dir.hpp"
+
 namespace lu::protocol {
 namespace {
 
@@ -83,9 +85,8 @@ TEST(Transport, SaysWhenNoAgentRuns) {
 }
 
 TEST(Transport, ListensAt0600AndRefusesASecondListener) {
-    char dir[] = "/tmp/luoctl-transport-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    const std::string path = std::string(dir) + "/agent.sock";
+    const test::TempDir dir;
+    const std::string path = dir / "agent.sock";
     {
         const Result<Fd> listener = listen_at(path);
         ASSERT_TRUE(listener.ok()) << listener.error().message();
@@ -99,16 +100,13 @@ TEST(Transport, ListensAt0600AndRefusesASecondListener) {
     // The first listener is gone: its socket file is stale and gets replaced.
     const Result<Fd> again = listen_at(path);
     EXPECT_TRUE(again.ok());
-    ::unlink(path.c_str());
-    ::rmdir(dir);
 }
 
 // A stopped agent still accepts connections (the kernel queues them): without a timeout every
 // client would wait for ever.
 TEST(Transport, GivesUpOnAnAgentThatDoesNotAnswer) {
-    char dir[] = "/tmp/luoctl-transport-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    const std::string path = std::string(dir) + "/agent.sock";
+    const test::TempDir dir;
+    const std::string path = dir / "agent.sock";
     const Result<Fd> listener = listen_at(path);  // never accepts, never answers
     ASSERT_TRUE(listener.ok());
     const auto start = std::chrono::steady_clock::now();
@@ -121,18 +119,15 @@ TEST(Transport, GivesUpOnAnAgentThatDoesNotAnswer) {
                   " did not answer in 1 s (is it stopped? LUOCTL_TIMEOUT=SECONDS waits longer)");
     EXPECT_GE(waited, std::chrono::milliseconds(900));
     EXPECT_LT(waited, std::chrono::seconds(10));
-    ::unlink(path.c_str());
-    ::rmdir(dir);
 }
 
 // A connect to a regular file, a symlink or a fifo is refused like one to a stale socket; none of
 // them may be deleted (`luoctl agent --socket /tmp/notes.txt` once deleted the file).
 TEST(Transport, RemovesOnlyAStaleSocket) {
-    char dir[] = "/tmp/luoctl-transport-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr);
-    const std::string file = std::string(dir) + "/notes.txt";
-    const std::string link = std::string(dir) + "/link.sock";
-    const std::string fifo = std::string(dir) + "/fifo.sock";
+    const test::TempDir dir;
+    const std::string file = dir / "notes.txt";
+    const std::string link = dir / "link.sock";
+    const std::string fifo = dir / "fifo.sock";
     {
         const Fd fd = Fd::adopt(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
         ASSERT_TRUE(fd.valid());
@@ -151,10 +146,6 @@ TEST(Transport, RemovesOnlyAStaleSocket) {
     struct stat st = {};
     ASSERT_EQ(::stat(file.c_str(), &st), 0);
     EXPECT_EQ(st.st_size, 4);
-    ::unlink(fifo.c_str());
-    ::unlink(link.c_str());
-    ::unlink(file.c_str());
-    ::rmdir(dir);
 }
 
 }  // namespace

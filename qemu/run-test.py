@@ -71,14 +71,14 @@ def read_header(path):
 
 # GUEST: busybox (the default: our /init runs the test) or debian (Debian
 # sid with systemd as PID 1: tests of systemd's own use of /dev/liveupdate).
-GUESTS = {"busybox": ("mkinitramfs.sh", "{flavor}.cpio.gz"),
-          "debian": ("mkinitramfs-debian.sh", "debian-{flavor}.cpio")}
+# The initramfs each is built into (qemu/mkinitramfs.sh OUTDIR DEST FLAVOR GUEST).
+GUESTS = {"busybox": "{flavor}.cpio.gz", "debian": "debian-{flavor}.cpio"}
 
 
 def build_initramfs(outdir, flavor, guest):
-    script, name = GUESTS[guest]
-    dest = os.path.join(ROOT, "build", "initramfs", name.format(flavor=flavor))
-    subprocess.run([os.path.join(ROOT, "qemu", script), outdir, dest, flavor], check=True)
+    dest = os.path.join(ROOT, "build", "initramfs", GUESTS[guest].format(flavor=flavor))
+    subprocess.run([os.path.join(ROOT, "qemu", "mkinitramfs.sh"), outdir, dest, flavor, guest],
+                   check=True)
     return dest
 
 

@@ -464,7 +464,7 @@ private:
                 log_line("fd store entry '" + entry.name + "' is not a LUO session (" +
                          name.error().message() + "): dropped");
                 if (manager_) {
-                    notify("FDSTOREREMOVE=1\nFDNAME=" + entry.name);
+                    (void)manager_->remove_entry(entry.name);
                 }
                 continue;
             }
@@ -586,10 +586,11 @@ private:
 
     // Stored sessions that neither the state file nor the registry names: from the previous
     // kernel (with no state file of this boot, nothing stored can be ours from this one), owned
-    // by root as unregistered incoming sessions are.
+    // by root as unregistered incoming sessions are. None is in the table: whatever went there
+    // was taken out of stored_.
     void adopt_stored_leftovers() {
         for (auto& [name, fd] : stored_) {
-            if (!protocol::is_agent_session_name(name) || table_.contains(name)) {
+            if (!protocol::is_agent_session_name(name)) {
                 log_line("stored session '" + name + "' is not the agent's: closed");
                 unstore(name);
                 continue;

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <optional>
 
+#include "unix_socket.hpp"
+
 namespace lu::luoctl {
 namespace {
 
@@ -52,37 +54,22 @@ Status ServiceManager::notify(std::string_view state, std::span<const int> fds) 
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, socket_path_.data(), socket_path_.size());
     if (address.sun_path[0] == '@') {
-        address.sun_path[0] = '\0';
+        address.sun_path[0] = '\0';  // abstract: the length below, not a NUL, ends the name
     }
-    iovec data = {.iov_base = const_cast<char*>(state.data()), .iov_len = state.size()};
-    msghdr message = {};
-    message.msg_name = &address;
-    message.msg_namelen =
+    const auto length =
         static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size());
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    std::vector<char> control;
-    if (!fds.empty()) {
-        control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
-        message.msg_control = control.data();
-        message.msg_controllen = control.size();
-        cmsghdr* header = CMSG_FIRSTHDR(&message);
-        header->cmsg_level = SOL_SOCKET;
-        header->cmsg_type = SCM_RIGHTS;
-        header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
-    }
+    const std::string failure = "cannot notify the service manager at " + socket_path_;
     const int raw = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (raw < 0) {
         const int socket_errno = errno;
         return Error::from_errno(socket_errno, "socket");
     }
     const Fd socket = Fd::adopt(raw);
-    if (::sendmsg(socket.get(), &message, MSG_NOSIGNAL) < 0) {
-        const int send_errno = errno;
-        return Error::from_errno(send_errno,
-                                 "cannot notify the service manager at " + socket_path_);
+    if (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+        const int connect_errno = errno;
+        return Error::from_errno(connect_errno, failure);
     }
+    LU_TRY(protocol::send_with_fds(socket.get(), state, fds, failure));
     return {};
 }
 
@@ -93,8 +80,11 @@ Status ServiceManager::store(std::string_view name, int fd) const {
 }
 
 Status ServiceManager::remove(std::string_view name) const {
-    const std::string fdname = LU_TRY(fd_store_name(name));
-    return notify("FDSTOREREMOVE=1\nFDNAME=" + fdname);
+    return remove_entry(LU_TRY(fd_store_name(name)));
+}
+
+Status ServiceManager::remove_entry(std::string_view fdname) const {
+    return notify("FDSTOREREMOVE=1\nFDNAME=" + std::string(fdname));
 }
 
 Result<std::string> fd_store_name(std::string_view name) {

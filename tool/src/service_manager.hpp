@@ -27,6 +27,8 @@ public:
     Status store(std::string_view name, int fd) const;
     // Drops every fd stored under name.
     Status remove(std::string_view name) const;
+    // The same for an entry known only by its fd store name (LISTEN_FDNAMES).
+    Status remove_entry(std::string_view fdname) const;
 
 private:
     std::string socket_path_;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "temp_dir.hpp"
+#include "unix_socket.hpp"
 
 namespace lu::luoctl {
 namespace {
@@ -35,33 +37,22 @@ public:
         address.sun_family = AF_UNIX;
         std::strcpy(address.sun_path, path_.c_str());
         EXPECT_EQ(::bind(socket_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+        // A notification that never comes fails the test instead of hanging it.
+        const timeval timeout = {.tv_sec = 5, .tv_usec = 0};
+        ::setsockopt(socket_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     }
     const std::string& path() const { return path_; }
 
     Notification receive() {
         char text[512] = {};
-        char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-        iovec data = {.iov_base = text, .iov_len = sizeof(text) - 1};
-        msghdr message = {};
-        message.msg_iov = &data;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof(control);
-        const ssize_t n = ::recvmsg(socket_.get(), &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        Notification got;
-        if (n < 0) {
-            return got;
+        Result<protocol::ReceivedBytes> got =
+            protocol::receive_with_fds(socket_.get(), std::span<char>(text, sizeof(text) - 1), 4,
+                                       "receive a notification");
+        if (!got.ok()) {
+            return {};
         }
-        got.text.assign(text, static_cast<std::size_t>(n));
-        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                got.fds.push_back(Fd::adopt(fd));
-            }
-        }
-        return got;
+        protocol::ReceivedBytes bytes = std::move(got).value();
+        return {.text = std::string(text, bytes.length), .fds = std::move(bytes.fds)};
     }
 
 private:

@@ -31,8 +31,8 @@ stage_1() {
 	preserve vm-a 1 $SIZE 11
 	preserve vm-a 2 4096 12
 	preserve vm-b 1 65536 13
-	check_output "the agent's sessions and its registry are in its fd store" 3 \
-		systemctl show -P NFileDescriptorStore luoctl-agent
+	check "the agent's sessions and its registry are in its fd store (3)" \
+		wait_fdstore luoctl-agent 3
 
 	check "the agent restarts" systemctl restart luoctl-agent
 	check_output "... and takes its sessions back" "vm-a: outgoing, preserved, uid 0, 2 file(s)
@@ -58,8 +58,7 @@ vm-b: outgoing, preserved, uid 0, 1 file(s)
 }
 
 stage_2() {
-	check_output "PID 1 kept the agent's sessions for it" 4 \
-		systemctl show -P NFileDescriptorStore luoctl-agent
+	check "PID 1 kept the agent's sessions for it (4)" wait_fdstore luoctl-agent 4
 	check "the agent starts and takes them" systemctl start luoctl-agent || bail "no agent"
 	check_output "sessions lists them as incoming" "vm-a: incoming, incoming, uid 0, 2 file(s)
   token 1: memfd, $SIZE bytes, incoming
@@ -79,7 +78,7 @@ vm-c: incoming, incoming, uid 0, 1 file(s)
 		check "luoctl finish $s" luoctl finish --session "$s"
 	done
 	check_output "nothing is left" "no sessions" luoctl sessions
-	check_output "the fd store is empty" 0 systemctl show -P NFileDescriptorStore luoctl-agent
+	check "the fd store is empty" wait_fdstore luoctl-agent 0
 	check "fdstore-service gets its memfds back too" systemctl start fdstore-service
 	if [ -s /run/fdstore-service.result ]; then
 		cat /run/fdstore-service.result

@@ -12,16 +12,6 @@
 # FLAVORS: default upstream
 # TIMEOUT: 300
 
-# wait_store N: the unit's fd store holds N fds (30 s at most).
-wait_store() {
-	_i=0
-	while [ "$(systemctl show -P NFileDescriptorStore fdstore-service)" != "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -le 60 ] || return 1
-		sleep 0.5
-	done
-}
-
 # The service's own results (TAP lines and diagnostics), on the console.
 service_results() {
 	if [ -s /run/fdstore-service.result ]; then
@@ -35,7 +25,7 @@ stage_1() {
 	check "/dev/liveupdate is there before PID 1 needs it" test -c /dev/liveupdate
 	diag "$(systemctl --version | head -n 1)"
 	check "fdstore-service starts" systemctl start fdstore-service
-	if wait_store 2; then
+	if wait_fdstore fdstore-service 2; then
 		ok "its fd store holds the two memfds"
 	else
 		not_ok "its fd store holds the two memfds" \

@@ -136,3 +136,15 @@ handler_test_stage() {
 			not_ok "handler-test $1 --stage $2 exited $?"
 	fi
 }
+
+# wait_fdstore UNIT N: systemd's fd store of UNIT holds N fds (30 s at most).
+# FDSTORE=1/FDSTOREREMOVE=1 are datagrams that PID 1 reads when it gets to
+# them: a count right after the sender's own reply may be stale.
+wait_fdstore() {
+	_i=0
+	while [ "$(systemctl show -P NFileDescriptorStore "$1")" != "$2" ]; do
+		_i=$((_i + 1))
+		[ $_i -le 300 ] || { echo "NFileDescriptorStore=$(systemctl show -P NFileDescriptorStore "$1")"; return 1; }
+		sleep 0.1
+	done
+}

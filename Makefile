@@ -9,6 +9,10 @@
 #   make debian-rootfs   the Debian/systemd guest's root file system
 #   make kernel FLAVOR=upstream|debug   other guest kernels
 #   make print-kernel-src
+#   make install [PREFIX=/usr/local] [DESTDIR=]   luoctl, its man page, bash
+#                   completion and systemd unit, and the module's source for
+#                   DKMS in /usr/src/liveupdate-VERSION (no kernel is built)
+#   make uninstall [PREFIX=...] [DESTDIR=]
 #
 # The kernel's own build system (Kbuild) takes over when this file is read
 # from inside it.
@@ -39,7 +43,25 @@ $(error FLAVOR must be default, upstream or debug)
 endif
 
 .PHONY: all artifacts deps kernel-src kernel module luoctl selftests unit \
-	test test-unit test-guest demo bench fuzz soak debian-rootfs print-kernel-src clean distclean
+	test test-unit test-guest demo bench fuzz soak debian-rootfs print-kernel-src clean distclean \
+	luoctl-tool man install install-dkms-src uninstall
+
+# Where make install puts things. systemd also reads units from
+# /usr/local/lib/systemd/system; with PREFIX=/usr they go to /lib/systemd/system,
+# where Debian (bookworm) keeps them. DKMS only looks in /usr/src, whatever
+# the prefix.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DKMSSRCDIR ?= /usr/src/liveupdate-$(VERSION)
+# What DKMS needs to build liveupdate.ko: Kbuild and the sources it builds
+# from (not the selftest modules). Found by name, not by git, so that a
+# tarball without .git installs the same files.
+DKMS_SOURCES = Kbuild VERSION $$(find module include uapi -type f \
+	\( -name '*.[ch]' -o -name '*.[ch]pp' \) | LC_ALL=C sort)
+MAN_PAGE := $(BUILD)/man/luoctl.8
 
 all: artifacts
 
@@ -71,7 +93,7 @@ else
 endif
 
 luoctl: deps
-	$(MAKE) -s -C tool OUT=$(BUILD)/tool
+	$(MAKE) -s luoctl-tool
 	@mkdir -p $(OUT)
 	@cp $(BUILD)/tool/luoctl $(OUT)/luoctl
 
@@ -110,12 +132,47 @@ fuzz: deps
 soak: deps
 	@scripts/soak.sh
 
+# luoctl alone, without deps or a kernel: what make install and the Debian
+# package build.
+luoctl-tool:
+	$(MAKE) -s -C tool OUT=$(BUILD)/tool
+
+# luoctl(8) from its scdoc source.
+man: $(MAN_PAGE)
+
+$(MAN_PAGE): docs/luoctl.8.scd VERSION
+	@command -v scdoc >/dev/null || { echo "man: scdoc is needed (apt-get install scdoc)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc >$@.tmp
+	@mv $@.tmp $@
+
+install: luoctl-tool man install-dkms-src
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BUILD)/tool/luoctl $(DESTDIR)$(SBINDIR)/luoctl
+	install -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/luoctl.8
+	install -m 0644 dist/bash-completion/luoctl $(DESTDIR)$(BASHCOMPDIR)/luoctl
+	install -m 0644 dist/systemd/luoctl-agent.service $(DESTDIR)$(SYSTEMDUNITDIR)/luoctl-agent.service
+
+# The module's source as DKMS wants it: /usr/src/NAME-VERSION/dkms.conf.
+install-dkms-src:
+	install -d $(DESTDIR)$(DKMSSRCDIR)
+	for f in $(DKMS_SOURCES); do install -D -m 0644 $$f $(DESTDIR)$(DKMSSRCDIR)/$$f || exit 1; done
+	sed 's/@VERSION@/$(VERSION)/g' dist/dkms/dkms.conf >$(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+	@chmod 0644 $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+
+# Removes what install put there (directories others may share stay).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/luoctl $(DESTDIR)$(MANDIR)/man8/luoctl.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/luoctl $(DESTDIR)$(SYSTEMDUNITDIR)/luoctl-agent.service
+	rm -rf $(DESTDIR)$(DKMSSRCDIR)
+
 print-kernel-src:
 	@echo $(KERNEL_SRC)
 
 clean:
 	rm -rf $(BUILD)/module-* $(BUILD)/tool $(BUILD)/unit $(BUILD)/selftests \
-		$(BUILD)/initramfs $(BUILD)/logs $(BUILD)/bench
+		$(BUILD)/initramfs $(BUILD)/logs $(BUILD)/bench $(BUILD)/man $(BUILD)/deb
 
 distclean:
 	rm -rf $(BUILD)

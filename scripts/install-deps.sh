@@ -5,7 +5,10 @@ set -euo pipefail
 
 PKGS=(build-essential bc flex bison libelf-dev libssl-dev cpio rsync xz-utils
       qemu-system-x86 busybox-static kexec-tools libfdt-dev
-      googletest libgtest-dev cmake g++ python3 gnuplot-nox debian-archive-keyring kmod)
+      googletest libgtest-dev cmake g++ python3 gnuplot-nox debian-archive-keyring kmod
+      # Installing and packaging (make install, scripts/test-packaging.sh):
+      # the man page, DKMS, the Debian packages and their checks.
+      scdoc groff-base man-db dkms dh-dkms debhelper dpkg-dev lintian mmdebstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -89,18 +89,23 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
     return number;
 }
 
-Result<std::string> encode(const Message& message) {
-    std::string datagram{kMagic};
-    datagram += std::to_string(kVersion);
-    datagram += ' ';
-    datagram += message.verb();
-    datagram += '\n';
+std::string encode_document(const Message& message) {
+    std::string text{kMagic};
+    text += std::to_string(kVersion);
+    text += ' ';
+    text += message.verb();
+    text += '\n';
     for (const auto& [key, value] : message.fields()) {
-        datagram += key;
-        datagram += '=';
-        datagram += value;
-        datagram += '\n';
+        text += key;
+        text += '=';
+        text += value;
+        text += '\n';
     }
+    return text;
+}
+
+Result<std::string> encode(const Message& message) {
+    std::string datagram = encode_document(message);
     if (datagram.size() > kMaxMessageBytes) {
         return Error(E2BIG, "agent message '" + message.verb() + "' of " +
                                 std::to_string(datagram.size()) + " bytes exceeds the limit of " +
@@ -109,10 +114,44 @@ Result<std::string> encode(const Message& message) {
     return datagram;
 }
 
+std::vector<Message> split_reply(const Message& reply) {
+    // What a part's header and its "more=1" line cost.
+    const std::size_t overhead = encode_document(Message(reply.verb())).size() + kMore.size() + 3;
+    std::vector<Message> parts(1, Message(reply.verb()));
+    std::size_t used = overhead;
+    for (const auto& [key, value] : reply.fields()) {
+        const std::size_t line = key.size() + value.size() + 2;
+        if (used + line > kMaxMessageBytes && !parts.back().fields().empty()) {
+            parts.back().add(kMore, 1);
+            parts.emplace_back(reply.verb());
+            used = overhead;
+        }
+        parts.back().add(key, value);
+        used += line;
+    }
+    return parts;
+}
+
+bool has_more(const Message& part) {
+    return part.get(kMore) == "1";
+}
+
+void join_part(Message& reply, const Message& part) {
+    for (const auto& [key, value] : part.fields()) {
+        if (key != kMore) {
+            reply.add(key, value);
+        }
+    }
+}
+
 Result<Message> decode(std::string_view datagram) {
     if (datagram.size() > kMaxMessageBytes) {
         return malformed("longer than " + std::to_string(kMaxMessageBytes) + " bytes");
     }
+    return decode_document(datagram);
+}
+
+Result<Message> decode_document(std::string_view datagram) {
     if (datagram.empty() || datagram.back() != '\n') {
         return malformed("does not end with a newline");
     }

@@ -2,7 +2,8 @@
 // a Unix socket. Part of libluoctl; the README's "luoctl agent protocol" section is the
 // specification, this file its one implementation.
 //
-// A message is one SOCK_SEQPACKET datagram of at most kMaxMessageBytes bytes of text:
+// A message is one SOCK_SEQPACKET datagram of at most kMaxMessageBytes bytes of text (a longer
+// reply is cut into parts: see split_reply):
 //
 //   luoctl/1 VERB\n
 //   KEY=VALUE\n        zero or more, in order; a key may repeat (a list)
@@ -103,6 +104,21 @@ Result<std::string> encode(const Message& message);
 // The message in a datagram. EPROTONOSUPPORT for a well-formed header of another version,
 // EBADMSG for anything malformed; the error says what and where.
 Result<Message> decode(std::string_view datagram);
+
+// The same text for a message kept in a file or in memory rather than sent (the agent's registry
+// and state file): no size limit but memory's.
+std::string encode_document(const Message& message);
+Result<Message> decode_document(std::string_view text);
+
+// A reply longer than one datagram (a list of many sessions) travels as several datagrams of the
+// same verb on one connection, every one but the last with the field more=1; the receiver joins
+// their fields in order. Descriptors ride on the first part only.
+inline constexpr std::string_view kMore = "more";
+// reply cut into parts that each encode within kMaxMessageBytes (one part if it fits already).
+std::vector<Message> split_reply(const Message& reply);
+bool has_more(const Message& part);
+// Appends part's fields but "more" to reply.
+void join_part(Message& reply, const Message& part);
 
 // A reply: "ok", or "error" with errno and message.
 Message ok_reply();

@@ -142,6 +142,25 @@ Result<Received> call(const AgentAddress& agent, const Message& request, std::sp
     }
     Received reply = std::move(received).value();
     LU_TRY(reply_status(reply.message));
+    bool more = has_more(reply.message);
+    if (more) {
+        Message joined(reply.message.verb());
+        join_part(joined, reply.message);
+        reply.message = std::move(joined);
+    }
+    while (more) {
+        Result<Received> next = receive_message(socket.get());
+        if (!next.ok()) {
+            return timed_out(next.error());
+        }
+        const Message& part = next.value().message;
+        if (part.verb() != reply.message.verb() || !next.value().fds.empty()) {
+            return Error(EBADMSG, "the agent's reply to '" + request.verb() +
+                                      "' went on with a '" + part.verb() + "' part");
+        }
+        join_part(reply.message, part);
+        more = has_more(part);
+    }
     if (reply.fds.size() != expected_fds) {
         return Error(EBADMSG, "the agent's reply to '" + request.verb() + "' carried " +
                                   std::to_string(reply.fds.size()) + " descriptors, expected " +

@@ -52,7 +52,8 @@ struct AgentAddress {
 };
 
 // One request and its reply: connect, send, receive. An "error" reply becomes its Error; an "ok"
-// reply is returned with its descriptors. The number of descriptors is checked against
+// reply is returned with its descriptors, joined from its parts if it came in several
+// (split_reply). The number of descriptors is checked against
 // expected_fds (EBADMSG otherwise). An agent that does not answer in time is ETIMEDOUT.
 Result<Received> call(const AgentAddress& agent, const Message& request,
                       std::span<const int> fds = {}, std::size_t expected_fds = 0);

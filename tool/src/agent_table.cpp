@@ -65,7 +65,34 @@ std::size_t AgentTable::live_outgoing() const {
     return count;
 }
 
-Result<std::string> encode_registry(const AgentTable& table) {
+namespace {
+
+// The session= and file= fields of a list, a registry or a state file; every file follows its
+// session's entry. what names the text in errors.
+Result<std::vector<AgentSession>> decode_sessions(const Message& message, std::string_view what) {
+    std::vector<AgentSession> sessions;
+    std::map<std::string, std::size_t, std::less<>> index;
+    for (const std::string_view value : message.get_all("session")) {
+        SessionInfo info = LU_TRY(protocol::decode_session(value));
+        if (!index.emplace(info.name, sessions.size()).second) {
+            return Error(EBADMSG, std::string(what) + " lists session '" + info.name + "' twice");
+        }
+        sessions.push_back(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
+    }
+    for (const std::string_view value : message.get_all("file")) {
+        FileInfo file = LU_TRY(protocol::decode_file(value));
+        const auto owner = index.find(file.session);
+        if (owner == index.end()) {
+            return Error(EBADMSG, std::string(what) + " lists a file of an unknown session");
+        }
+        sessions[owner->second].files.push_back(std::move(file));
+    }
+    return sessions;
+}
+
+}  // namespace
+
+std::string encode_registry(const AgentTable& table) {
     Message message("registry");
     for (const AgentSession* session : table.all()) {
         if (!session->outgoing() || session->info.state == "lost") {
@@ -76,40 +103,43 @@ Result<std::string> encode_registry(const AgentTable& table) {
             message.add("file", protocol::encode_file(file));
         }
     }
-    return protocol::encode(message);
+    return protocol::encode_document(message);
+}
+
+std::vector<std::string> registry_chunks(std::string_view text) {
+    std::vector<std::string> chunks;
+    while (!text.empty()) {
+        std::size_t take = std::min(text.size(), kRegistryChunkBytes);
+        if (take < text.size()) {
+            // Cut after the last whole line that fits; a line longer than a chunk is cut anywhere
+            // (encode_registry writes none: names and numbers are short).
+            const std::size_t newline = text.rfind('\n', take - 1);
+            if (newline != std::string_view::npos) {
+                take = newline + 1;
+            }
+        }
+        chunks.emplace_back(text.substr(0, take));
+        text.remove_prefix(take);
+    }
+    return chunks;
 }
 
 Result<std::vector<AgentSession>> decode_registry(std::string_view text) {
-    const Message message = LU_TRY(protocol::decode(text));
+    const Message message = LU_TRY(protocol::decode_document(text));
     if (message.verb() != "registry") {
         return Error(EBADMSG, "the agent registry is a '" + message.verb() + "' message");
     }
-    std::vector<AgentSession> sessions;
-    for (const std::string_view value : message.get_all("session")) {
-        SessionInfo info = LU_TRY(protocol::decode_session(value));
-        if (!protocol::is_agent_session_name(info.name)) {
-            return Error(EBADMSG, "the agent registry names an invalid session '" + info.name + "'");
-        }
-        sessions.push_back(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
-    }
-    for (const std::string_view value : message.get_all("file")) {
-        FileInfo file = LU_TRY(protocol::decode_file(value));
-        bool placed = false;
-        for (AgentSession& session : sessions) {
-            if (session.info.name == file.session) {
-                session.files.push_back(std::move(file));
-                placed = true;
-                break;
-            }
-        }
-        if (!placed) {
-            return Error(EBADMSG, "the agent registry lists a file of an unknown session");
+    std::vector<AgentSession> sessions = LU_TRY(decode_sessions(message, "the agent registry"));
+    for (const AgentSession& session : sessions) {
+        if (!protocol::is_agent_session_name(session.info.name)) {
+            return Error(EBADMSG,
+                         "the agent registry names an invalid session '" + session.info.name + "'");
         }
     }
     return sessions;
 }
 
-Result<std::string> encode_state(const AgentState& header, const AgentTable& table) {
+std::string encode_state(const AgentState& header, const AgentTable& table) {
     Message message("state");
     message.add("pid", static_cast<std::uint64_t>(header.pid));
     message.add("boot_id", header.boot_id);
@@ -120,11 +150,11 @@ Result<std::string> encode_state(const AgentState& header, const AgentTable& tab
             message.add("file", protocol::encode_file(file));
         }
     }
-    return protocol::encode(message);
+    return protocol::encode_document(message);
 }
 
 Result<AgentState> decode_state(std::string_view text) {
-    const Message message = LU_TRY(protocol::decode(text));
+    const Message message = LU_TRY(protocol::decode_document(text));
     if (message.verb() != "state") {
         return Error(EBADMSG, "the agent state file holds a '" + message.verb() + "' message");
     }
@@ -132,20 +162,7 @@ Result<AgentState> decode_state(std::string_view text) {
     state.pid = static_cast<pid_t>(LU_TRY(message.require_u64("pid")));
     state.boot_id = std::string(message.get("boot_id").value_or(""));
     state.in_fd_store = message.get("in_fd_store").value_or("0") == "1";
-    for (const std::string_view value : message.get_all("session")) {
-        SessionInfo info = LU_TRY(protocol::decode_session(value));
-        state.sessions.push_back(AgentSession{.info = std::move(info), .files = {}, .fd = Fd()});
-    }
-    for (const std::string_view value : message.get_all("file")) {
-        FileInfo file = LU_TRY(protocol::decode_file(value));
-        auto owner =
-            std::find_if(state.sessions.begin(), state.sessions.end(),
-                         [&](const AgentSession& s) { return s.info.name == file.session; });
-        if (owner == state.sessions.end()) {
-            return Error(EBADMSG, "the agent state file lists a file of an unknown session");
-        }
-        owner->files.push_back(std::move(file));
-    }
+    state.sessions = LU_TRY(decode_sessions(message, "the agent state file"));
     return state;
 }
 

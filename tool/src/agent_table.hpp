@@ -19,7 +19,12 @@ namespace lu::luoctl {
 
 // The agent's own outgoing session, holding its registry (see encode_registry); never listed.
 inline constexpr std::string_view kRegistrySession = "luoctl.agent";
+// The registry's memfds: chunk i under token kRegistryToken + i, each kRegistryChunkBytes long
+// (a preserved memfd's size is fixed; the registry grows by chunks), the text zero-padded.
 inline constexpr std::uint64_t kRegistryToken = 1;
+inline constexpr std::size_t kRegistryChunkBytes = 64 * 1024;
+// What the next agent reads at most: 64 MiB, about a million sessions.
+inline constexpr std::size_t kMaxRegistryChunks = 1024;
 
 // One session the agent holds.
 //
@@ -61,10 +66,12 @@ private:
 // The registry: what the agent preserves about its sessions in its own session (kRegistrySession,
 // a memfd under kRegistryToken), so that the next kernel's agent knows which incoming sessions
 // are whose and which files they hold. A protocol message "registry" with session= and file=
-// fields (the list format), written whole at every change; its datagram fits the memfd
-// (kMaxMessageBytes, zero-padded).
-Result<std::string> encode_registry(const AgentTable& table);
+// fields (the list format) as a document (no datagram limit), written whole at every change.
+std::string encode_registry(const AgentTable& table);
 Result<std::vector<AgentSession>> decode_registry(std::string_view text);
+// text cut into chunks of at most kRegistryChunkBytes, each ending at a line's end; joined in
+// order, they are text again.
+std::vector<std::string> registry_chunks(std::string_view text);
 
 // The state file (the agent's socket path + ".state"): the running agent's pid, the boot it runs
 // in (/proc/sys/kernel/random/boot_id: a kexec starts a new one) and its sessions with their
@@ -78,7 +85,7 @@ struct AgentState {
     bool in_fd_store = false;
     std::vector<AgentSession> sessions;
 };
-Result<std::string> encode_state(const AgentState& header, const AgentTable& table);
+std::string encode_state(const AgentState& header, const AgentTable& table);
 Result<AgentState> decode_state(std::string_view text);
 
 }  // namespace lu::luoctl

@@ -1,8 +1,8 @@
 // luoctl agent: owns /dev/liveupdate and every session until the reboot, serving clients over a
 // Unix socket (the protocol is lib/protocol.hpp; the README's "luoctl agent protocol").
 //
-// One thread, one request per connection, answered in order: the agent's table needs no lock,
-// and a slow client cannot stall the others for more than kClientTimeout.
+// One thread, one request per connection (agent_server.hpp): the agent's table needs no lock,
+// and a slow or idle client stalls nobody.
 //
 // Crashes. A client that dies loses nothing: the agent holds every session it preserved into.
 // The agent holds the session fds, and the kernel ties a session's life to its fd (upstream
@@ -23,12 +23,10 @@
 #include "cmd_agent.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +38,7 @@
 #include <sstream>
 
 #include "agent_lock.hpp"
+#include "agent_server.hpp"
 #include "agent_table.hpp"
 #include "cli.hpp"
 #include "handler_name.hpp"
@@ -56,8 +55,6 @@ using protocol::Message;
 using protocol::PeerCredentials;
 using protocol::Received;
 using protocol::SessionInfo;
-
-constexpr int kClientTimeoutSeconds = 5;
 
 volatile sig_atomic_t g_stop_signal = 0;
 
@@ -123,21 +120,13 @@ public:
     }
 
     Status serve() {
-        while (g_stop_signal == 0) {
-            pollfd pfd = {.fd = listener_.get(), .events = POLLIN, .revents = 0};
-            if (::poll(&pfd, 1, -1) < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                const int poll_errno = errno;
-                return Error::from_errno(poll_errno, "poll");
-            }
-            const int client = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-            if (client < 0) {
-                continue;
-            }
-            serve_client(Fd::adopt(client));
-        }
+        AgentServer server(
+            listener_.get(),
+            [this](const Received& request, const PeerCredentials& peer) {
+                return answer(request, peer);
+            },
+            log_line);
+        LU_TRY(server.run([] { return g_stop_signal != 0; }));
         const std::size_t live = table_.live_outgoing();
         if (manager_) {
             notify("STOPPING=1");
@@ -159,32 +148,13 @@ public:
     }
 
 private:
-    void serve_client(Fd client) {
-        const timeval timeout = {.tv_sec = kClientTimeoutSeconds, .tv_usec = 0};
-        ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-        ::setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-        const Result<PeerCredentials> peer = protocol::peer_credentials(client.get());
-        if (!peer.ok()) {
-            return;
+    Reply answer(const Received& request, const PeerCredentials& peer) {
+        std::vector<Fd> fds;
+        Result<Message> handled = handle(request, peer, fds);
+        if (!handled.ok()) {
+            return Reply{.message = protocol::error_reply(handled.error()), .fds = {}};
         }
-        Result<Received> request = protocol::receive_message(client.get());
-        std::vector<Fd> reply_fds;
-        Message reply;
-        if (!request.ok()) {
-            reply = protocol::error_reply(request.error());
-        } else {
-            Result<Message> handled = handle(request.value(), peer.value(), reply_fds);
-            reply = handled.ok() ? std::move(handled).value() : protocol::error_reply(handled.error());
-        }
-        std::vector<int> raw;
-        for (const Fd& fd : reply_fds) {
-            raw.push_back(fd.get());
-        }
-        const Status sent = protocol::send_message(client.get(), reply, raw);
-        if (!sent.ok()) {
-            log_line("reply to pid " + std::to_string(peer.value().pid) +
-                     " lost: " + sent.error().message());
-        }
+        return Reply{.message = std::move(handled).value(), .fds = std::move(fds)};
     }
 
     Result<Message> handle(const Received& request, const PeerCredentials& peer,
@@ -446,7 +416,10 @@ private:
         reply.add("failed_token", mod.failed_token);
         // The module counts the agent's own registry session too; say how much of it is ours.
         reply.add("registry_sessions", registry_session_.valid() ? 1 : 0);
-        reply.add("registry_files", registry_memfd_.valid() ? 1 : 0);
+        reply.add("registry_files", registry_memfds_.size());
+        if (registry_error_) {
+            reply.add("registry_error", registry_error_->message());
+        }
         for (const AgentSession* session : table_.visible_to(uid)) {
             if (session->info.state == "lost") {
                 reply.add("lost", session->info.name);
@@ -639,16 +612,24 @@ private:
         table_.erase(name);
     }
 
+    // The previous agent's registry: its chunks in token order, up to the first token absent.
     Result<std::vector<AgentSession>> read_registry(int session) {
-        const Fd memfd = LU_TRY(retrieve_fd(session, kRegistryToken));
-        std::string buffer(protocol::kMaxMessageBytes, '\0');
-        const ssize_t length = ::pread(memfd.get(), buffer.data(), buffer.size(), 0);
-        if (length < 0) {
-            const int read_errno = errno;
-            return Error::from_errno(read_errno, "cannot read the registry");
+        std::string text;
+        std::string chunk(kRegistryChunkBytes, '\0');
+        for (std::size_t i = 0; i < kMaxRegistryChunks; ++i) {
+            Result<Fd> memfd = retrieve_fd(session, kRegistryToken + i);
+            if (!memfd.ok() && memfd.error().errnum() == ENOENT && i > 0) {
+                break;
+            }
+            const Fd fd = LU_TRY(std::move(memfd));
+            const ssize_t length = ::pread(fd.get(), chunk.data(), chunk.size(), 0);
+            if (length < 0) {
+                const int read_errno = errno;
+                return Error::from_errno(read_errno, "cannot read the registry");
+            }
+            text.append(chunk.data(), strnlen(chunk.data(), static_cast<std::size_t>(length)));
         }
-        buffer.resize(strnlen(buffer.data(), static_cast<std::size_t>(length)));
-        return decode_registry(buffer);
+        return decode_registry(text);
     }
 
     // Registry and state file follow every change. A failure is logged, not returned: the
@@ -657,6 +638,9 @@ private:
         const Status registry = save_registry();
         if (!registry.ok()) {
             log_line("registry not saved: " + registry.error().message());
+            registry_error_ = registry.error();
+        } else {
+            registry_error_.reset();
         }
         if (table_.all().empty()) {
             ::unlink(state_path_.c_str());
@@ -668,9 +652,7 @@ private:
     void save_state(bool in_fd_store) {
         const AgentState header{
             .pid = ::getpid(), .boot_id = boot_id_, .in_fd_store = in_fd_store, .sessions = {}};
-        const Result<std::string> state = encode_state(header, table_);
-        const Status written =
-            state.ok() ? replace_private_file(state_path_, state.value()) : state.error();
+        const Status written = replace_private_file(state_path_, encode_state(header, table_));
         if (!written.ok()) {
             log_line(written.error().message());
         }
@@ -693,37 +675,50 @@ private:
             if (registry_session_.valid()) {
                 unstore(kRegistrySession);
             }
-            registry_memfd_ = Fd();
+            registry_memfds_.clear();
             registry_session_ = Fd();  // unpreserves the registry itself
             return {};
         }
-        const std::string text = LU_TRY(encode_registry(table_));
+        const std::vector<std::string> chunks = registry_chunks(encode_registry(table_));
+        if (chunks.size() > kMaxRegistryChunks) {
+            return Error(ENOSPC, "the registry needs " + std::to_string(chunks.size()) +
+                                     " chunks, the next agent reads " +
+                                     std::to_string(kMaxRegistryChunks));
+        }
         if (!registry_session_.valid()) {
-            const int raw = ::memfd_create("luoctl-registry", MFD_CLOEXEC);
-            if (raw < 0) {
-                const int memfd_errno = errno;
-                return Error::from_errno(memfd_errno, "memfd_create");
-            }
-            Fd memfd = Fd::adopt(raw);
-            if (::ftruncate(memfd.get(), protocol::kMaxMessageBytes) != 0) {
-                const int truncate_errno = errno;
-                return Error::from_errno(truncate_errno, "ftruncate");
-            }
             Fd session = LU_TRY(create_registry_session());
-            LU_TRY(preserve_fd(session.get(), memfd.get(), kRegistryToken));
             store(kRegistrySession, session.get());
             registry_session_ = std::move(session);
-            registry_memfd_ = std::move(memfd);
         }
-        // The size is frozen once preserved; the text is zero-padded to it.
-        std::string padded = text;
-        padded.resize(protocol::kMaxMessageBytes, '\0');
-        if (::pwrite(registry_memfd_.get(), padded.data(), padded.size(), 0) !=
-            static_cast<ssize_t>(padded.size())) {
-            const int write_errno = errno;
-            return Error::from_errno(write_errno, "cannot write the registry");
+        // A preserved memfd keeps its size: the registry grows by preserving another chunk.
+        while (registry_memfds_.size() < chunks.size()) {
+            registry_memfds_.push_back(LU_TRY(preserve_registry_chunk(registry_memfds_.size())));
+        }
+        for (std::size_t i = 0; i < registry_memfds_.size(); ++i) {
+            std::string padded = i < chunks.size() ? chunks[i] : std::string();
+            padded.resize(kRegistryChunkBytes, '\0');
+            if (::pwrite(registry_memfds_[i].get(), padded.data(), padded.size(), 0) !=
+                static_cast<ssize_t>(padded.size())) {
+                const int write_errno = errno;
+                return Error::from_errno(write_errno, "cannot write the registry");
+            }
         }
         return {};
+    }
+
+    Result<Fd> preserve_registry_chunk(std::size_t index) {
+        const int raw = ::memfd_create("luoctl-registry", MFD_CLOEXEC);
+        if (raw < 0) {
+            const int memfd_errno = errno;
+            return Error::from_errno(memfd_errno, "memfd_create");
+        }
+        Fd memfd = Fd::adopt(raw);
+        if (::ftruncate(memfd.get(), kRegistryChunkBytes) != 0) {
+            const int truncate_errno = errno;
+            return Error::from_errno(truncate_errno, "ftruncate");
+        }
+        LU_TRY(preserve_fd(registry_session_.get(), memfd.get(), kRegistryToken + index));
+        return memfd;
     }
 
     Fd lock_;  // agent_lock_path(socket), held while the agent runs
@@ -736,13 +731,15 @@ private:
     std::map<std::string, Fd, std::less<>> stored_;  // from the fd store, until adopted
     AgentTable table_;
     Fd registry_session_;
-    Fd registry_memfd_;
+    std::vector<Fd> registry_memfds_;   // chunk i is token kRegistryToken + i
+    std::optional<Error> registry_error_;  // why the last change is not in the registry
 };
 
 // Opens the device and the socket: everything that can make the agent fail to start.
 Result<Agent> prepare(const CommandContext& context) {
     const std::string socket = agent_socket(context);
     Fd lock = LU_TRY(take_agent_lock(agent_lock_path(socket)));
+    raise_descriptor_limit();
     const std::string device_path = context.environment.sysfs_root == "/"
                                         ? std::string(kLiveUpdateDevice)
                                         : context.environment.sysfs_root +

@@ -112,6 +112,12 @@ std::vector<CheckLine> run_checks(const CommandContext& context) {
     } else {
         lines.push_back({"agent", true, "not running (no sessions held by an agent)"});
     }
+    if (readiness.registry_error) {
+        lines.push_back({"registry", false,
+                         "the agent's registry misses its last change (" +
+                             *readiness.registry_error +
+                             "): the next kernel's agent would not know whose sessions are whose"});
+    }
     if (!readiness.lost.empty()) {
         std::string names;
         for (const std::string& name : readiness.lost) {

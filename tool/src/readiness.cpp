@@ -86,6 +86,9 @@ Readiness read_readiness(const CommandContext& context) {
             protocol::parse_u64(message.get("registry_sessions").value_or("0")).value_or(0);
         readiness.registry_files =
             protocol::parse_u64(message.get("registry_files").value_or("0")).value_or(0);
+        if (const std::optional<std::string_view> error = message.get("registry_error")) {
+            readiness.registry_error = std::string(*error);
+        }
         for (const std::string_view name : message.get_all("lost")) {
             readiness.lost.emplace_back(name);
         }

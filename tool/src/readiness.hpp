@@ -33,6 +33,9 @@ struct Readiness {
     std::vector<std::string> lost;
     std::uint64_t registry_sessions = 0;
     std::uint64_t registry_files = 0;
+    // Why the agent's registry misses its last change (then the next kernel's agent would not
+    // know whose the sessions are).
+    std::optional<std::string> registry_error;
 
     // The module's outgoing counts less the registry's (0 without a module status).
     std::uint64_t outgoing_sessions() const;

@@ -141,5 +141,34 @@ TEST(Protocol, RejectsMalformedEntries) {
     EXPECT_EQ(decode_file("vm-1 -1 2 x").error().errnum(), EBADMSG);
 }
 
+TEST(Protocol, SplitsALongReplyIntoPartsThatJoinBack) {
+    Message reply(kOk);
+    for (int i = 0; i < 5000; ++i) {
+        reply.add("session", "vm-" + std::to_string(i) + " 0 outgoing preserved 1");
+    }
+    const std::vector<Message> parts = split_reply(reply);
+    ASSERT_GT(parts.size(), 1u);
+    Message joined(kOk);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const Result<std::string> datagram = encode(parts[i]);
+        ASSERT_TRUE(datagram.ok()) << datagram.error().message();
+        EXPECT_EQ(has_more(parts[i]), i + 1 < parts.size());
+        join_part(joined, decode(datagram.value()).value());
+    }
+    EXPECT_EQ(joined, reply);
+    // What fits stays one part, without "more".
+    const std::vector<Message> one = split_reply(Message(kOk).add("x", "y"));
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_FALSE(has_more(one[0]));
+}
+
+TEST(Protocol, DocumentsHaveNoDatagramLimit) {
+    Message message("registry");
+    message.add("x", std::string(kMaxMessageBytes, 'a'));
+    const std::string text = encode_document(message);
+    EXPECT_EQ(decode_document(text).value(), message);
+    EXPECT_EQ(decode(text).error().errnum(), EBADMSG);
+}
+
 }  // namespace
 }  // namespace lu::protocol

@@ -42,4 +42,4 @@ if ! dpkg-buildpackage -us -uc -b -J"$(nproc)" >"$out/build.log" 2>&1; then
 	echo "build-deb: dpkg-buildpackage failed (log: $out/build.log)" >&2
 	exit 1
 fi
-echo "build-deb: built in $(($(date +%s) - start)) s:" "$(cd "$out" && ls ./*.deb | sed 's|^\./||')"
+echo "build-deb: built in $(($(date +%s) - start)) s:" "$(cd "$out" && echo *.deb)"

@@ -283,7 +283,8 @@ test_debs() {
 	dpkg-deb -c "$debs/luoctl_${version}_"*.deb | awk '$1 !~ /^d/ { print $6 }' |
 		sed 's|^\./|/|' | grep -v '^/usr/share/doc/' | LC_ALL=C sort >"$work/luoctl.files"
 	printf '%s\n' /lib/systemd/system/luoctl-agent.service /usr/sbin/luoctl \
-		/usr/share/bash-completion/completions/luoctl /usr/share/man/man8/luoctl.8.gz |
+		/usr/share/bash-completion/completions/luoctl /usr/share/lintian/overrides/luoctl \
+		/usr/share/man/man8/luoctl.8.gz |
 		diff -u - "$work/luoctl.files"
 	dpkg-deb -c "$debs/liveupdate-dkms_${version}_all.deb" | awk '$1 !~ /^d/ { print $6 }' |
 		sed -n "s|^\./usr/src/liveupdate-$version/||p" | LC_ALL=C sort >"$work/dkms.files"
@@ -368,19 +369,19 @@ test_chroot() {
 		mount --bind "$src" "$root$src"
 		mount -o remount,bind,ro "$root$src"
 		mount -t proc proc "$root/proc"
-		in() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		run_in() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			DEBIAN_FRONTEND=noninteractive ${KBUILD_MODPOST_WARN:+KBUILD_MODPOST_WARN=1} "$@"; }
-		in sh -c "apt-get install -y --no-download ./tmp/liveupdate-dkms_${version}_all.deb ./tmp/luoctl_${version}_*.deb"
-		in test -f "/lib/modules/$kver/updates/dkms/liveupdate.ko"
-		in modinfo -F vermagic "/lib/modules/$kver/updates/dkms/liveupdate.ko" | grep -q "^$kver "
-		in dkms status | grep "^liveupdate/$version, $kver, .*: installed"
-		in luoctl --version | grep -qx "luoctl $version"
-		in test -f /lib/systemd/system/luoctl-agent.service
-		in test -f /usr/share/bash-completion/completions/luoctl
-		in apt-get purge -y liveupdate-dkms luoctl
+		run_in sh -c "apt-get install -y --no-download ./tmp/liveupdate-dkms_${version}_all.deb ./tmp/luoctl_${version}_*.deb"
+		run_in test -f "/lib/modules/$kver/updates/dkms/liveupdate.ko"
+		run_in modinfo -F vermagic "/lib/modules/$kver/updates/dkms/liveupdate.ko" | grep -q "^$kver "
+		run_in dkms status | grep "^liveupdate/$version, $kver, .*: installed"
+		run_in luoctl --version | grep -qx "luoctl $version"
+		run_in test -f /lib/systemd/system/luoctl-agent.service
+		run_in test -f /usr/share/bash-completion/completions/luoctl
+		run_in apt-get purge -y liveupdate-dkms luoctl
 		# (sh -e does not stop at a failing "! command".)
-		if in test -e "/lib/modules/$kver/updates/dkms/liveupdate.ko" ||
-			in test -e "/usr/src/liveupdate-$version"; then
+		if run_in test -e "/lib/modules/$kver/updates/dkms/liveupdate.ko" ||
+			run_in test -e "/usr/src/liveupdate-$version"; then
 			echo "purge left the module or its source"
 			exit 1
 		fi

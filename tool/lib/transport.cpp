@@ -155,8 +155,8 @@ Result<Received> call(const AgentAddress& agent, const Message& request, std::sp
         }
         const Message& part = next.value().message;
         if (part.verb() != reply.message.verb() || !next.value().fds.empty()) {
-            return Error(EBADMSG, "the agent's reply to '" + request.verb() +
-                                      "' went on with a '" + part.verb() + "' part");
+            return Error(EBADMSG, "the agent's reply to '" + request.verb() + "' went on with a '" +
+                                      part.verb() + "' part");
         }
         join_part(reply.message, part);
         more = has_more(part);

@@ -731,7 +731,7 @@ private:
     std::map<std::string, Fd, std::less<>> stored_;  // from the fd store, until adopted
     AgentTable table_;
     Fd registry_session_;
-    std::vector<Fd> registry_memfds_;   // chunk i is token kRegistryToken + i
+    std::vector<Fd> registry_memfds_;      // chunk i is token kRegistryToken + i
     std::optional<Error> registry_error_;  // why the last change is not in the registry
 };
 

@@ -73,20 +73,23 @@ private:
 // Before: one client at a time, each idle one holding the rest for the 5 s timeout (10 idle
 // connections made `luoctl sessions` take 50 s).
 TEST(AgentServer, IdleClientsStallNobody) {
-    const RunningServer server({.client_timeout = 10s, .max_clients = 256, .accept_backoff = 200ms});
+    const RunningServer server(
+        {.client_timeout = 10s, .max_clients = 256, .accept_backoff = 200ms});
     std::vector<Fd> idle;
     for (int i = 0; i < 10; ++i) {
         idle.push_back(server.connect());
     }
     const Clock::time_point start = Clock::now();
-    const Result<protocol::Received> reply = protocol::call(server.address(), Message(protocol::kList));
+    const Result<protocol::Received> reply =
+        protocol::call(server.address(), Message(protocol::kList));
     ASSERT_TRUE(reply.ok()) << reply.error().message();
     EXPECT_LT(Clock::now() - start, 2s);
     EXPECT_EQ(reply.value().message.get_all("session").size(), 3u);
 }
 
 TEST(AgentServer, AnIdleClientIsClosedAtItsDeadline) {
-    const RunningServer server({.client_timeout = 300ms, .max_clients = 256, .accept_backoff = 200ms});
+    const RunningServer server(
+        {.client_timeout = 300ms, .max_clients = 256, .accept_backoff = 200ms});
     const Fd idle = server.connect();
     const timeval timeout = {.tv_sec = 5, .tv_usec = 0};
     ::setsockopt(idle.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -101,7 +104,8 @@ TEST(AgentServer, AnIdleClientIsClosedAtItsDeadline) {
 TEST(AgentServer, AListLongerThanADatagramArrivesWhole) {
     const RunningServer server({.client_timeout = 10s, .max_clients = 256, .accept_backoff = 200ms},
                                20000);
-    const Result<protocol::Received> reply = protocol::call(server.address(), Message(protocol::kList));
+    const Result<protocol::Received> reply =
+        protocol::call(server.address(), Message(protocol::kList));
     ASSERT_TRUE(reply.ok()) << reply.error().message();
     const std::vector<std::string_view> sessions = reply.value().message.get_all("session");
     ASSERT_EQ(sessions.size(), 20000u);
@@ -114,7 +118,8 @@ TEST(AgentServer, ClientsBeyondTheLimitWaitTheirTurn) {
     const Fd idle1 = server.connect();
     const Fd idle2 = server.connect();
     // Served once an idle one's deadline frees a slot, not refused.
-    const Result<protocol::Received> reply = protocol::call(server.address(), Message(protocol::kStatus));
+    const Result<protocol::Received> reply =
+        protocol::call(server.address(), Message(protocol::kStatus));
     ASSERT_TRUE(reply.ok()) << reply.error().message();
 }
 

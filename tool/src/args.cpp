@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "cmd_help.hpp"
 #include "cmd_version.hpp"
 #include "command_table.hpp"
@@ -130,6 +131,14 @@ Result<Invocation> parse_args(std::span<const std::string_view> args) {
         invocation.help_topic = LU_TRY(find_command(all_commands(), operands.front()));
     } else {
         invocation.args.assign(operands.begin(), operands.end());
+    }
+    // An option several commands share is checked here, once.
+    if (invocation.option(kTimeoutOption.name)) {
+        const Result<std::uint64_t> seconds =
+            number_option(invocation, kTimeoutOption.name, 0, kMaxTimeoutSeconds);
+        if (!seconds.ok()) {
+            return usage_error(seconds.error().message() + "; usage: " + usage_line(*command));
+        }
     }
     if (command->validate != nullptr) {
         const Status valid = command->validate(invocation);

@@ -14,12 +14,15 @@
 namespace lu::luoctl {
 
 inline constexpr OptionSpec kSocketOption = {"--socket", "PATH"};
+// How long a client waits for each step of a call to the agent; overrides $LUOCTL_TIMEOUT.
+inline constexpr OptionSpec kTimeoutOption = {"--timeout", "SECONDS"};
+inline constexpr unsigned kMaxTimeoutSeconds = 86400;
 inline constexpr OptionSpec kSessionOption = {"--session", "NAME"};
 inline constexpr OptionSpec kTokenOption = {"--token", "N"};
 
 // The agent socket: --socket, else the environment's default.
 std::string agent_socket(const CommandContext& context);
-// The socket and how long to wait for the agent's reply ($LUOCTL_TIMEOUT).
+// The socket and how long to wait for the agent's reply (--timeout, else $LUOCTL_TIMEOUT).
 protocol::AgentAddress agent_address(const CommandContext& context);
 
 // For validators: a required option, a decimal number (u64 or non-negative int).

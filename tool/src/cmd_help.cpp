@@ -74,6 +74,10 @@ void print_usage(std::ostream& out) {
            "  -h, --help     show this help; after a command, that command's help\n"
            "      --version  print the version of luoctl\n"
            "\n"
+           "Commands that ask the agent also take --socket PATH (else $LUOCTL_SOCKET, else\n"
+           "/run/luoctl.sock) and --timeout SECONDS (else $LUOCTL_TIMEOUT, else 30; 0 waits\n"
+           "for ever).\n"
+           "\n"
            "A command may be shortened to any prefix that no other command shares, except\n"
            "kexec, finish and abort, which are always spelled out.\n"
            "Exit status: 0 success, 1 failure, 2 usage error.\n";

@@ -198,12 +198,12 @@ Status run_check(const CommandContext& context) {
     return {};
 }
 
-constexpr OptionSpec kSocketOnly[] = {kSocketOption};
+constexpr OptionSpec kSocketOnly[] = {kSocketOption, kTimeoutOption};
 
 // ---- load ----------------------------------------------------------------------------------
 
 constexpr OptionSpec kLoadOptions[] = {
-    {"--initrd", "FILE"}, {"--append", "ARGS"}, {"--reuse-cmdline", ""}, kSocketOption};
+    {"--initrd", "FILE"}, {"--append", "ARGS"}, {"--reuse-cmdline", ""}, kSocketOption, kTimeoutOption};
 
 }  // namespace
 
@@ -334,6 +334,10 @@ Status run_kexec(const CommandContext& context) {
     if (context.json == nullptr) {
         context.out << (systemd ? "kexec: systemctl kexec into the staged kernel\n"
                                 : "kexec: rebooting into the staged kernel\n");
+    } else {
+        // Nothing returns to close the object after a reboot: close it now.
+        context.json->key("reboot").string(systemd ? "systemctl kexec" : "kexec");
+        context.json->finish();
     }
     context.out.flush();
     std::cout.flush();

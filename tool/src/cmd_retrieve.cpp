@@ -184,7 +184,7 @@ Status run_retrieve(const CommandContext& context) {
 }
 
 constexpr OptionSpec kRetrieveOptions[] = {
-    kSessionOption, kTokenOption, kSocketOption, {"--to-socket", "PATH"}};
+    kSessionOption, kTokenOption, kSocketOption, kTimeoutOption, {"--to-socket", "PATH"}};
 
 }  // namespace
 

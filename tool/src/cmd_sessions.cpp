@@ -102,7 +102,7 @@ Status run_preserve(const CommandContext& context) {
 
 constexpr OptionSpec kPreserveOptions[] = {kSessionOption, kTokenOption,      {"--fd", "N"},
                                            {"--file", "PATH"}, {"--pid", "PID"}, {"--pidfd-fd", "N"},
-                                           kSocketOption};
+                                           kSocketOption, kTimeoutOption};
 
 // ---- sessions ------------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ Status run_sessions(const CommandContext& context) {
     return {};
 }
 
-constexpr OptionSpec kSocketOnly[] = {kSocketOption};
+constexpr OptionSpec kSocketOnly[] = {kSocketOption, kTimeoutOption};
 
 // ---- finish, abort -------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ Status run_abort(const CommandContext& context) {
     return run_simple(context, protocol::kAbort, "aborted: its files are no longer preserved");
 }
 
-constexpr OptionSpec kSessionOptions[] = {kSessionOption, kSocketOption};
+constexpr OptionSpec kSessionOptions[] = {kSessionOption, kSocketOption, kTimeoutOption};
 
 }  // namespace
 

@@ -258,7 +258,7 @@ void write_json(const LiveUpdateStatus& status, JsonWriter& json) {
     }
 }
 
-constexpr OptionSpec kStatusOptions[] = {kSocketOption};
+constexpr OptionSpec kStatusOptions[] = {kSocketOption, kTimeoutOption};
 
 // The state is printed even when liveupdate is unavailable: what is missing is the answer.
 Status run_status(const CommandContext& context) {

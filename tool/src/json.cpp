@@ -40,6 +40,15 @@ JsonWriter& JsonWriter::close(char bracket, bool is_object) {
     return *this;
 }
 
+void JsonWriter::finish() {
+    while (!scopes_.empty()) {
+        close(scopes_.back().is_object ? '}' : ']', scopes_.back().is_object);
+    }
+    out_ << '\n';
+    out_.flush();
+    finished_ = true;
+}
+
 JsonWriter& JsonWriter::begin_object() {
     return open('{', true);
 }

@@ -132,6 +132,11 @@ public:
     // Number of objects and arrays opened and not yet closed.
     std::size_t depth() const { return scopes_.size(); }
 
+    // Closes every open object and array, ends the line and flushes: for a command that will not
+    // return to close its output (kexec reboots). Nothing may be written after it.
+    void finish();
+    bool finished() const { return finished_; }
+
 private:
     struct Scope {
         bool is_object;
@@ -147,6 +152,7 @@ private:
     std::ostream& out_;
     std::vector<Scope> scopes_;
     bool key_pending_ = false;  // a key was written and awaits its value
+    bool finished_ = false;
 };
 
 }  // namespace lu::luoctl

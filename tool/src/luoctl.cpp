@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "args.hpp"
+#include "cli.hpp"
 #include "cmd_help.hpp"
 #include "json.hpp"
 #include "protocol.hpp"
@@ -28,6 +29,9 @@ Status execute(const Invocation& invocation, const Environment& environment, std
     JsonWriter json(out);
     json.begin_object();
     Status status = invocation.command->handler({invocation, environment, out, &json});
+    if (json.finished()) {
+        return status;  // the object is out already; an error after it goes to stderr only
+    }
     assert(json.depth() == 1);  // handlers gather first and write last, see CommandContext
     if (!status.ok()) {
         write_error_members(status.error(), json);
@@ -41,7 +45,7 @@ Status execute(const Invocation& invocation, const Environment& environment, std
 
 std::optional<unsigned> parse_timeout(std::string_view text) {
     const std::optional<std::uint64_t> seconds = protocol::parse_u64(text);
-    if (!seconds || *seconds > 86400) {
+    if (!seconds || *seconds > kMaxTimeoutSeconds) {
         return std::nullopt;
     }
     return static_cast<unsigned>(*seconds);

@@ -141,6 +141,19 @@ TEST(ParseTimeout, TakesWholeSecondsUpToADay) {
     EXPECT_EQ(parse_timeout(""), std::nullopt);
 }
 
+TEST(ParseArgs, ChecksTheTimeoutOptionOfEveryAgentCommand) {
+    EXPECT_EQ(parsed({"sessions", "--timeout", "5"}).option("--timeout"), "5");
+    EXPECT_EQ(parsed({"check", "--timeout=0"}).option("--timeout"), "0");
+    EXPECT_EQ(usage_error({"status", "--timeout", "86401"}),
+              "option '--timeout' is out of range (0 to 86400): '86401'; usage: luoctl status "
+              "[--socket PATH]");
+    EXPECT_EQ(usage_error({"finish", "--session", "s", "--timeout", "soon"}),
+              "option '--timeout' needs a decimal number, not 'soon'; usage: luoctl finish "
+              "--session NAME [--socket PATH]");
+    // Not for commands that never ask the agent.
+    EXPECT_EQ(usage_error({"inspect", "--timeout", "5"}), "unknown option '--timeout'");
+}
+
 TEST(JsonRequested, IgnoresTheChildsArguments) {
     const std::vector<std::string_view> child = {"retrieve", "--session", "s", "--", "jq", "-j"};
     const std::vector<std::string_view> ours = {"retrieve", "-j", "--session", "s", "--", "cat"};

@@ -2,6 +2,8 @@
 // device: the fake root has neither).
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "args.hpp"
 #include "cmd_kexec.hpp"
 #include "cmd_retrieve.hpp"
@@ -9,6 +11,8 @@
 #include "fake_sysfs.hpp"
 #include "luoctl.hpp"
 #include "luoctl_runner.hpp"
+#include "temp_dir.hpp"
+#include "transport.hpp"
 
 namespace lu::luoctl {
 namespace {
@@ -228,6 +232,19 @@ TEST(ReusableCmdline, DropsBootImageAndKeepsTheRest) {
     EXPECT_EQ(reusable_cmdline("XBOOT_IMAGE=1"), "XBOOT_IMAGE=1");
     EXPECT_EQ(reusable_cmdline(""), "");
     EXPECT_EQ(reusable_cmdline("BOOT_IMAGE=x"), "");
+}
+
+// --timeout overrides $LUOCTL_TIMEOUT's 30 s default: a stopped agent costs the caller 1 s.
+TEST(Commands, TimeoutOptionBoundsTheWaitForTheAgent) {
+    const lu::test::TempDir dir;
+    const std::string socket = dir / "agent.sock";
+    const Result<Fd> listener = protocol::listen_at(socket);  // never accepts, never answers
+    ASSERT_TRUE(listener.ok());
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome outcome = run_luoctl({"sessions", "--socket", socket, "--timeout", "1"});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_EQ(outcome.exit_status, kExitFailure);
+    EXPECT_NE(outcome.err.find("did not answer in 1 s"), std::string::npos) << outcome.err;
 }
 
 }  // namespace

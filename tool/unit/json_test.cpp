@@ -98,5 +98,16 @@ TEST(JsonWriter, TracksDepth) {
     EXPECT_EQ(json.depth(), 0u);
 }
 
+// luoctl -j kexec reboots instead of returning: it closes its object first (it was left open).
+TEST(JsonWriter, FinishClosesEveryOpenScope) {
+    std::ostringstream out;
+    JsonWriter json(out);
+    json.begin_object().key("checks").begin_array().begin_object().key("ok").boolean(true);
+    json.finish();
+    EXPECT_TRUE(json.finished());
+    EXPECT_EQ(json.depth(), 0u);
+    EXPECT_EQ(out.str(), "{\"checks\":[{\"ok\":true}]}\n");
+}
+
 }  // namespace
 }  // namespace lu::luoctl

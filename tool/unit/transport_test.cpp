@@ -116,7 +116,7 @@ TEST(Transport, GivesUpOnAnAgentThatDoesNotAnswer) {
     EXPECT_EQ(reply.error().errnum(), ETIMEDOUT);
     EXPECT_EQ(reply.error().message(),
               "the luoctl agent at " + path +
-                  " did not answer in 1 s (is it stopped? LUOCTL_TIMEOUT=SECONDS waits longer)");
+                  " did not answer in 1 s (is it stopped? --timeout SECONDS or LUOCTL_TIMEOUT waits longer)");
     EXPECT_GE(waited, std::chrono::milliseconds(900));
     EXPECT_LT(waited, std::chrono::seconds(10));
 }

@@ -128,9 +128,10 @@ Result<Received> call(const AgentAddress& agent, const Message& request, std::sp
         if (error.errnum() != EAGAIN) {
             return error;
         }
-        return Error(ETIMEDOUT, "the luoctl agent at " + agent.socket + " did not answer in " +
-                                    std::to_string(agent.timeout_seconds) +
-                                    " s (is it stopped? --timeout SECONDS or LUOCTL_TIMEOUT waits longer)");
+        return Error(ETIMEDOUT,
+                     "the luoctl agent at " + agent.socket + " did not answer in " +
+                         std::to_string(agent.timeout_seconds) +
+                         " s (is it stopped? --timeout SECONDS or LUOCTL_TIMEOUT waits longer)");
     };
     const Status sent = send_message(socket.get(), request, fds);
     if (!sent.ok()) {

@@ -19,9 +19,9 @@ std::string agent_socket(const CommandContext& context) {
 protocol::AgentAddress agent_address(const CommandContext& context) {
     const bool given = context.invocation.option(kTimeoutOption.name).has_value();
     return {.socket = agent_socket(context),
-            .timeout_seconds = given ? static_cast<unsigned>(
-                                           number_value(context.invocation, kTimeoutOption.name))
-                                     : context.environment.agent_timeout_seconds};
+            .timeout_seconds =
+                given ? static_cast<unsigned>(number_value(context.invocation, kTimeoutOption.name))
+                      : context.environment.agent_timeout_seconds};
 }
 
 Result<std::string_view> required_option(const Invocation& invocation, std::string_view name) {

@@ -202,8 +202,11 @@ constexpr OptionSpec kSocketOnly[] = {kSocketOption, kTimeoutOption};
 
 // ---- load ----------------------------------------------------------------------------------
 
-constexpr OptionSpec kLoadOptions[] = {
-    {"--initrd", "FILE"}, {"--append", "ARGS"}, {"--reuse-cmdline", ""}, kSocketOption, kTimeoutOption};
+constexpr OptionSpec kLoadOptions[] = {{"--initrd", "FILE"},
+                                       {"--append", "ARGS"},
+                                       {"--reuse-cmdline", ""},
+                                       kSocketOption,
+                                       kTimeoutOption};
 
 }  // namespace
 

@@ -100,9 +100,9 @@ Status run_preserve(const CommandContext& context) {
     return {};
 }
 
-constexpr OptionSpec kPreserveOptions[] = {kSessionOption, kTokenOption,      {"--fd", "N"},
-                                           {"--file", "PATH"}, {"--pid", "PID"}, {"--pidfd-fd", "N"},
-                                           kSocketOption, kTimeoutOption};
+constexpr OptionSpec kPreserveOptions[] = {
+    kSessionOption,   kTokenOption,        {"--fd", "N"}, {"--file", "PATH"},
+    {"--pid", "PID"}, {"--pidfd-fd", "N"}, kSocketOption, kTimeoutOption};
 
 // ---- sessions ------------------------------------------------------------------------------
 

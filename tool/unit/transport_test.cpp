@@ -114,9 +114,9 @@ TEST(Transport, GivesUpOnAnAgentThatDoesNotAnswer) {
     const auto waited = std::chrono::steady_clock::now() - start;
     ASSERT_FALSE(reply.ok());
     EXPECT_EQ(reply.error().errnum(), ETIMEDOUT);
-    EXPECT_EQ(reply.error().message(),
-              "the luoctl agent at " + path +
-                  " did not answer in 1 s (is it stopped? --timeout SECONDS or LUOCTL_TIMEOUT waits longer)");
+    EXPECT_EQ(reply.error().message(), "the luoctl agent at " + path +
+                                           " did not answer in 1 s (is it stopped? --timeout "
+                                           "SECONDS or LUOCTL_TIMEOUT waits longer)");
     EXPECT_GE(waited, std::chrono::milliseconds(900));
     EXPECT_LT(waited, std::chrono::seconds(10));
 }

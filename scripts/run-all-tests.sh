@@ -39,6 +39,28 @@ gtest() {
 	fi
 }
 
+# Counts a TAP run: "ok N", "not ok N", and "ok N ... # SKIP" as skipped. A
+# non-zero exit without a "not ok" (the script died) is one failure more.
+tap() {
+	local name=$1 line last= rc bad=0
+	shift
+	echo "# tap: $name"
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		last=$line
+		case "$line" in
+		"not ok "*) failed=$((failed + 1)) bad=1 ;;
+		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		esac
+	done < <("$@" 2>&1; echo "# exit status $?")
+	rc=${last##* }
+	if [ "$rc" != 0 ] && [ $bad -eq 0 ]; then
+		echo "not ok - $name exited $rc"
+		failed=$((failed + 1))
+	fi
+}
+
 # Counts a guest run from the RESULT lines qemu/run-test.py prints.
 guest() {
 	local flavor=$1 out=$2 line p f s
@@ -80,6 +102,10 @@ for flavor in default upstream debug; do
 		[ $flavor = default ] || out=build/out-$flavor
 		guest $flavor $out
 	fi
+	# make install, DKMS, the Debian packages: they need the default and
+	# upstream kernel trees, so after the upstream flavor's build (a test
+	# whose tree is missing is skipped).
+	[ $flavor != upstream ] || tap packaging scripts/test-packaging.sh
 done
 
 echo "# total time: $(($(date +%s) - start)) s"

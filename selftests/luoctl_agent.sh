@@ -7,8 +7,9 @@
 # and exit-code-exact:
 # no agent, unknown session, duplicate token, a file no handler takes,
 # check/kexec refused (no kernel staged, bad image), a client killed after
-# preserving (nothing lost), and the agent killed (its session is lost, and
-# check, status and clients say so).
+# preserving (nothing lost), the agent killed (its session is lost, and
+# check, status and clients say so), and another uid (sees and touches only
+# its own sessions, before and after the kexec).
 # STAGES: 2
 # FLAVORS: default
 # SOAK_FLAVORS: debug
@@ -149,6 +150,16 @@ stage_1() {
 		--initrd /boot/initramfs.cpio.gz --reuse-cmdline --append lu.stage=2
 	check "check passes" luoctl check
 	check "check --json" sh -c 'luoctl check -j | grep -q "^{\"ready\":true,"'
+	# Another user, the socket opened to it: it sees and touches only its
+	# own sessions; a name root holds is taken (EEXIST), not absent.
+	chmod 666 /run/luoctl.sock
+	check_output "uid 1000 sees none of root's sessions" "no sessions" run-as 1000 luoctl sessions
+	check_errno "uid 1000: root's session is ENOENT" 2 \
+		run-as 1000 luoctl -j retrieve --session lu-test --token 1 -- true
+	check_errno "uid 1000: root's session name is EEXIST" 17 \
+		run-as 1000 luoctl -j preserve --session lu-test --token 5 --file /dev/null
+	check "uid 1000 preserves into its own session" run-as 1000 luoctl-memfd run 4096 5 -- \
+		sh -c 'luoctl preserve --session u1000 --token 1 --fd $MEMFD_FD'
 	luoctl kexec 2>&1 | sed 's/^/# /'
 	not_ok "luoctl kexec returned"
 	exit 125
@@ -157,6 +168,16 @@ stage_1() {
 stage_2() {
 	lu_load || bail "no /dev/liveupdate"
 	check "agent starts and adopts the incoming sessions" luoctl agent --detach --log /dev/console || bail "no agent"
+	# Owners cross the kexec in the agent's registry.
+	chmod 666 /run/luoctl.sock
+	check_errno "root: uid 1000's incoming session is ENOENT" 2 \
+		luoctl -j retrieve --session u1000 --token 1 -- true
+	check_errno "uid 1000: root's incoming session is ENOENT" 2 \
+		run-as 1000 luoctl -j retrieve --session lu-test --token 1 -- true
+	check_output "uid 1000 gets its own session back" "$(expected_sum 4096 5)" \
+		run-as 1000 luoctl retrieve --session u1000 --token 1 -- \
+		sh -c 'sha256sum <&$LUOCTL_FD | cut -d" " -f1'
+	check "uid 1000 finishes it" run-as 1000 luoctl finish --session u1000
 	check_output "sessions lists the incoming session" "lu-test: incoming, incoming, uid 0, 2 file(s)
   token 1: memfd, 1048576 bytes, incoming
   token 2: memfd, 4096 bytes, incoming" luoctl sessions

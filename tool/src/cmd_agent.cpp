@@ -297,8 +297,12 @@ private:
     }
 
     // An incoming session that is not in the previous agent's registry (made without the agent):
-    // retrieved on first request and owned by whoever asked (only root reaches the socket).
+    // nobody is known to own it, so only root may claim it; to anyone else it does not exist,
+    // as another uid's session does not.
     Result<AgentSession*> adopt_unregistered(std::string_view name, const PeerCredentials& peer) {
+        if (peer.uid != 0) {
+            return Error(ENOENT, "no session '" + std::string(name) + "'");
+        }
         Fd fd = LU_TRY(retrieve_session(device_.get(), name));
         store(name, fd.get());
         AgentSession session{.info = SessionInfo{.name = std::string(name),

@@ -16,6 +16,10 @@
 # Environment:
 #   LU_PKG_KERNEL_DEFAULT, LU_PKG_KERNEL_UPSTREAM  other kernel build trees
 #   LU_PKG_CHROOT=0   skip the chroot test (it needs root and the mirror)
+#   LU_PKG_GUEST=1    also boot the default guest with the files the
+#                     packages installed in the chroot (the DKMS-built
+#                     liveupdate.ko, the packaged luoctl) and run the
+#                     luoctl_agent guest test with them (about a minute)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -385,6 +389,9 @@ test_chroot() {
 		run_in luoctl --version | grep -qx "luoctl $version"
 		run_in test -f /lib/systemd/system/luoctl-agent.service
 		run_in test -f /usr/share/bash-completion/completions/luoctl
+		# What the guest test boots with.
+		mkdir -p "$6"
+		cp "$root/lib/modules/$kver/updates/dkms/liveupdate.ko" "$root/usr/sbin/luoctl" "$6/"
 		run_in apt-get purge -y -o Dpkg::Use-Pty=0 liveupdate-dkms luoctl
 		# (sh -e does not stop at a failing "! command".)
 		if run_in test -e "/lib/modules/$kver/updates/dkms/liveupdate.ko" ||
@@ -392,13 +399,29 @@ test_chroot() {
 			echo "purge left the module or its source"
 			exit 1
 		fi
-	' sh "$root" "$tree" "$src" "$kver" "$version" | tee "$work/chroot.log"
+	' sh "$root" "$tree" "$src" "$kver" "$version" "$work/installed" | tee "$work/chroot.log"
 	note "chroot: $(grep -m1 "^liveupdate/$version" "$work/chroot.log")"
+}
+
+# The default guest with the installed module and tool: build/out-pkg is
+# build/out with them in place of the ones make built.
+test_guest() {
+	[ "${LU_PKG_GUEST:-0}" = 1 ] || skip "LU_PKG_GUEST=1 to run"
+	[ -f "$work/installed/liveupdate.ko" ] || skip "nothing installed (the chroot test did not run)"
+	[ "$kdefault" = "$top/build/kernel-default" ] && [ -f build/out/bzImage ] ||
+		skip "no default guest kernel in build/out (make artifacts)"
+	local out=build/out-pkg
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp build/out/bzImage build/out/gen_init_cpio "$out/"
+	cp "$work/installed/liveupdate.ko" "$work/installed/luoctl" "$out/"
+	LU_JOBS=1 qemu/run-tests.sh default "$out" luoctl_agent
 }
 
 start=$SECONDS
 t "apt installs both packages in a bookworm chroot; DKMS builds the module there" test_chroot
 echo "# chroot test: $((SECONDS - start)) s"
+t "a live update in the default guest with the installed liveupdate.ko and luoctl" test_guest
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -404,20 +404,36 @@ private:
         return reply;
     }
 
+    // The module's status, or why there is none (the in-kernel LUO has no MOD_STATUS): then
+    // module_errno and module_error, and the client says what cannot be known.
     Result<Message> status(uid_t uid) {
-        const ModStatus mod = LU_TRY(mod_status(device_.get()));
         Message reply = protocol::ok_reply();
         reply.add("agent_pid", static_cast<std::uint64_t>(::getpid()));
-        reply.add("ready", mod.ready ? 1 : 0);
-        reply.add("generation", mod.generation);
-        reply.add("outgoing_sessions", mod.outgoing_sessions);
-        reply.add("outgoing_files", mod.outgoing_files);
-        reply.add("incoming_sessions", mod.incoming_sessions);
-        reply.add("incoming_files", mod.incoming_files);
-        reply.add("metadata_bytes", mod.metadata_bytes);
-        reply.add("first_error", static_cast<std::uint64_t>(-mod.first_error));
-        reply.add("failed_session", mod.failed_session);
-        reply.add("failed_token", mod.failed_token);
+        const Result<ModStatus> status = mod_status(device_.get());
+        if (status.ok()) {
+            const ModStatus& mod = status.value();
+            reply.add("ready", mod.ready ? 1 : 0);
+            reply.add("generation", mod.generation);
+            reply.add("outgoing_sessions", mod.outgoing_sessions);
+            reply.add("outgoing_files", mod.outgoing_files);
+            reply.add("incoming_sessions", mod.incoming_sessions);
+            reply.add("incoming_files", mod.incoming_files);
+            reply.add("metadata_bytes", mod.metadata_bytes);
+            reply.add("first_error", static_cast<std::uint64_t>(-mod.first_error));
+            reply.add("failed_session", mod.failed_session);
+            reply.add("failed_token", mod.failed_token);
+        } else {
+            reply.add("module_errno", static_cast<std::uint64_t>(status.error().errnum()));
+            reply.add("module_error", status.error().message());
+        }
+        std::uint64_t held_files = 0;
+        for (const AgentSession* session : table_.all()) {
+            held_files += session->outgoing() && session->info.state != "lost"
+                              ? session->files.size()
+                              : 0;
+        }
+        reply.add("held_sessions", table_.live_outgoing());
+        reply.add("held_files", held_files);
         // The module counts the agent's own registry session too; say how much of it is ours.
         reply.add("registry_sessions", registry_session_.valid() ? 1 : 0);
         reply.add("registry_files", registry_memfds_.size());

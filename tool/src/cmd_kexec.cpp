@@ -70,6 +70,7 @@ std::vector<CheckLine> run_checks(const CommandContext& context) {
     const SysfsRoot root(context.environment.sysfs_root);
 
     const Result<LiveUpdateStatus> status = read_status(root);
+    const bool in_kernel = status.ok() && status.value().provider() == Provider::kInKernel;
     if (!status.ok()) {
         lines.push_back({"liveupdate", false, status.error().message()});
     } else {
@@ -146,6 +147,16 @@ std::vector<CheckLine> run_checks(const CommandContext& context) {
                                  std::to_string(mod.failed_token) + " refused to freeze: " +
                                  errno_text(mod.first_error)});
         }
+    } else if (in_kernel && status_unsupported(readiness)) {
+        const std::string held =
+            readiness.held_sessions
+                ? std::to_string(*readiness.held_sessions) + " outgoing session(s), " +
+                      std::to_string(readiness.held_files) + " file(s) held by the agent; "
+                : std::string("no agent to count the outgoing sessions; ");
+        lines.push_back({"sessions", true,
+                         held + "the in-kernel LUO cannot be asked whether every file will "
+                                "freeze (no LIVEUPDATE_IOCTL_MOD_STATUS): one that refuses "
+                                "makes the kexec itself fail"});
     } else {
         lines.push_back({"sessions", false,
                          "cannot ask the module: " +

@@ -59,6 +59,11 @@ std::uint64_t Readiness::outgoing_files() const {
     return module->outgoing_files - std::min(registry_files, module->outgoing_files);
 }
 
+bool status_unsupported(const Readiness& readiness) {
+    return !readiness.module && readiness.module_error &&
+           readiness.module_error->errnum() == EINVAL;
+}
+
 std::string errno_text(int negative_errno) {
     const int errnum = -negative_errno;
     const char* name = strerrorname_np(errnum);
@@ -75,12 +80,19 @@ Readiness read_readiness(const CommandContext& context) {
         const protocol::Message& message = reply.value().message;
         readiness.agent_pid =
             static_cast<pid_t>(protocol::parse_u64(message.get("agent_pid").value_or("0")).value_or(0));
-        Result<ModStatus> status = status_from_reply(message);
-        if (status.ok()) {
+        const std::optional<std::uint64_t> module_errno =
+            protocol::parse_u64(message.get("module_errno").value_or(""));
+        if (module_errno && *module_errno >= 1 && *module_errno <= Error::kMaxErrno) {
+            readiness.module_error = Error(static_cast<int>(*module_errno),
+                                           std::string(message.get("module_error").value_or("")));
+        } else if (Result<ModStatus> status = status_from_reply(message); status.ok()) {
             readiness.module = std::move(status).value();
         } else {
             readiness.module_error = status.error();
         }
+        readiness.held_sessions = protocol::parse_u64(message.get("held_sessions").value_or(""));
+        readiness.held_files =
+            protocol::parse_u64(message.get("held_files").value_or("0")).value_or(0);
         // Absent from an agent that predates them: then nothing is subtracted.
         readiness.registry_sessions =
             protocol::parse_u64(message.get("registry_sessions").value_or("0")).value_or(0);

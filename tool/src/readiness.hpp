@@ -36,6 +36,10 @@ struct Readiness {
     // Why the agent's registry misses its last change (then the next kernel's agent would not
     // know whose the sessions are).
     std::optional<std::string> registry_error;
+    // What the agent holds by its own count (outgoing, not lost): all there is to know where the
+    // kernel cannot be asked (the in-kernel LUO has no MOD_STATUS).
+    std::optional<std::uint64_t> held_sessions;
+    std::uint64_t held_files = 0;
 
     // The module's outgoing counts less the registry's (0 without a module status).
     std::uint64_t outgoing_sessions() const;
@@ -45,6 +49,10 @@ struct Readiness {
 // Asks the agent at socket; without one, opens the device under root itself (state_path is the
 // agent's state file, read for a dead agent's sessions).
 Readiness read_readiness(const CommandContext& context);
+
+// True when module_error says that the provider has no MOD_STATUS (the in-kernel LUO answers
+// an ioctl number it does not know with EINVAL).
+bool status_unsupported(const Readiness& readiness);
 
 // "errno 16 (EBUSY)"-style text for a module's negative errno.
 std::string errno_text(int negative_errno);

@@ -428,9 +428,8 @@ private:
         }
         std::uint64_t held_files = 0;
         for (const AgentSession* session : table_.all()) {
-            held_files += session->outgoing() && session->info.state != "lost"
-                              ? session->files.size()
-                              : 0;
+            held_files +=
+                session->outgoing() && session->info.state != "lost" ? session->files.size() : 0;
         }
         reply.add("held_sessions", table_.live_outgoing());
         reply.add("held_files", held_files);

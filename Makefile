@@ -172,7 +172,8 @@ print-kernel-src:
 
 clean:
 	rm -rf $(BUILD)/module-* $(BUILD)/tool $(BUILD)/unit $(BUILD)/selftests \
-		$(BUILD)/initramfs $(BUILD)/logs $(BUILD)/bench $(BUILD)/man $(BUILD)/deb
+		$(BUILD)/initramfs $(BUILD)/logs $(BUILD)/bench $(BUILD)/man $(BUILD)/deb \
+		$(BUILD)/out-pkg
 
 distclean:
 	rm -rf $(BUILD)

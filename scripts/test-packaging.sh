@@ -38,7 +38,7 @@ failed=0
 # output is shown, as TAP comments, only when it fails or when it writes to
 # fd 3 (notes worth keeping in the log).
 t() {
-	local desc=$1 rc
+	local desc=$1 rc t0=$SECONDS
 	shift
 	n=$((n + 1))
 	set +e
@@ -59,6 +59,7 @@ t() {
 		failed=$((failed + 1))
 	fi
 	sed 's/^/# /' "$work/notes"
+	echo "# time: $((SECONDS - t0)) s"
 }
 skip() {
 	echo "$*"
@@ -274,8 +275,29 @@ test_dkms_upstream() {
 	note "refusal: $(grep -o 'liveupdate: kernel .*owns /dev/liveupdate' <<<"$out" | head -n 1)"
 }
 
+# A kernel without KHO: the default tree, with CONFIG_KEXEC_HANDOVER emptied
+# on the command line (which overrides its auto.conf) rather than a third
+# kernel build.
+test_kbuild_no_kho() {
+	need_tree "$kdefault"
+	local rc out
+	rm -rf "$work/nokho"
+	make -s install-dkms-src DESTDIR="$work/nokho" >/dev/null
+	mkdir -p "$work/mo-nokho"
+	set +e
+	out=$(make -C "$kdefault" M="$work/nokho$dkms_src" MO="$work/mo-nokho" \
+		CONFIG_KEXEC_HANDOVER= modules 2>&1)
+	rc=$?
+	set -e
+	echo "$out"
+	[ $rc -ne 0 ]
+	grep -q 'lacks CONFIG_KEXEC_HANDOVER=y: the module preserves memory through kexec handover' <<<"$out"
+	[ -z "$(find "$work/mo-nokho" -name '*.o')" ]
+}
+
 t "DKMS builds and installs liveupdate.ko against the default guest kernel" test_dkms_default
 t "DKMS and Kbuild refuse a kernel with the in-kernel LUO (upstream)" test_dkms_upstream
+t "Kbuild refuses a kernel without KHO" test_kbuild_no_kho
 
 # --- Debian packages --------------------------------------------------------
 
@@ -418,9 +440,7 @@ test_guest() {
 	LU_JOBS=1 qemu/run-tests.sh default "$out" luoctl_agent
 }
 
-start=$SECONDS
 t "apt installs both packages in a bookworm chroot; DKMS builds the module there" test_chroot
-echo "# chroot test: $((SECONDS - start)) s"
 t "a live update in the default guest with the installed liveupdate.ko and luoctl" test_guest
 
 echo "1..$n"

@@ -38,8 +38,10 @@ open 2: EBUSY" lu-open -n 2 /dev/liveupdate
 
 # luoctl reads the same state the module exposes.
 luoctl_checks() {
-	check_output "luoctl --version names the version" "luoctl $(cat /sys/module/liveupdate/version)" \
-		luoctl --version
+	check_output "luoctl --version names the module's version" "luoctl $(cat /sys/module/liveupdate/version)" \
+		sh -c 'luoctl --version | head -n 1'
+	check "luoctl status finds module and tool of one release" \
+		sh -c "luoctl status | grep -qE '^module: +loaded \\(version [^;]*\\)$'"
 	check "luoctl status succeeds with the module loaded" luoctl status
 	check "luoctl status shows generation 1" sh -c 'luoctl status | grep -qE "^generation: +1$"'
 	check "luoctl status --json is one object with the generation" sh -c \

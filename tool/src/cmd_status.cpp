@@ -9,6 +9,7 @@
 #include "agent_table.hpp"
 #include "cli.hpp"
 #include "readiness.hpp"
+#include "version.hpp"
 #include "status.hpp"
 #include "sysfs.hpp"
 
@@ -52,7 +53,14 @@ std::string module_text(const LiveUpdateStatus& status) {
     if (!status.module_loaded) {
         return "not loaded";
     }
-    return "loaded (version " + status.module_version.value_or("unknown") + ")";
+    if (!status.module_version) {
+        return "loaded (version unknown)";
+    }
+    if (*status.module_version != luoctl_version()) {
+        return "loaded (version " + *status.module_version + "; this luoctl is " +
+               std::string(luoctl_version()) + ": install both from one release)";
+    }
+    return "loaded (version " + *status.module_version + ")";
 }
 
 std::string device_text(const LiveUpdateStatus& status) {
@@ -209,6 +217,7 @@ void write_json(const LiveUpdateStatus& status, JsonWriter& json) {
     } else {
         json.null();
     }
+    json.key("luoctl_version").string(luoctl_version());
     json.end_object();
 
     json.key("device");

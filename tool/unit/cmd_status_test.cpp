@@ -89,7 +89,7 @@ TEST(StatusCommand, WritesOneJsonObjectForALoadedModule) {
     fake.mount_debugfs(/*kho_enabled=*/true);
     const Outcome outcome = run_luoctl({"status", "--json"}, fake.root());
     EXPECT_EQ(outcome.exit_status, kExitSuccess);
-    EXPECT_EQ(outcome.out, R"({"provider":"module","module":{"loaded":true,"version":"0.1.0"},)"
+    EXPECT_EQ(outcome.out, R"({"provider":"module","module":{"loaded":true,"version":"0.1.0","luoctl_version":"0.1.0"},)"
                            R"("device":{"path":"/dev/liveupdate","mode":"0600"},"generation":2,)"
                            R"("handover":{"outcome":"accepted","reason":null},"kho":"enabled",)"
               R"("agent":{"running":false,"pid":null,"dead_pid":null,"lost":[]},)"
@@ -115,7 +115,7 @@ TEST(StatusCommand, PutsTheStateAndTheErrorInOneJsonObject) {
     EXPECT_EQ(outcome.exit_status, kExitFailure);
     EXPECT_EQ(
         outcome.out,
-        R"({"provider":null,"module":{"loaded":false,"version":null},"device":null,)"
+        R"({"provider":null,"module":{"loaded":false,"version":null,"luoctl_version":"0.1.0"},"device":null,)"
         R"("generation":null,"handover":null,"kho":"unknown",)"
         R"json("error":"liveupdate is not available: module not loaded (modprobe liveupdate)",)json"
         R"("errno":19})"
@@ -139,6 +139,28 @@ TEST(StatusCommand, PrintsNothingButTheErrorWhenTheStateCannotBeRead) {
               R"({"error":"/sys/class/misc/liveupdate/generation: expected a decimal generation )"
               R"(of at least 1, found 'zero'","errno":71})"
               "\n");
+}
+
+// A module and a luoctl of different releases: said on the module's line.
+TEST(StatusCommand, ReportsAModuleOfAnotherRelease) {
+    FakeSysfs fake;
+    fake.add_module("1", "none", "0.0.9");
+    fake.mount_debugfs(/*kho_enabled=*/true);
+    const Outcome outcome = run_luoctl({"status"}, fake.root());
+    EXPECT_NE(outcome.out.find("module:     loaded (version 0.0.9; this luoctl is " +
+                               std::string(luoctl_version()) + ": install both from one release)\n"),
+              std::string::npos)
+        << outcome.out;
+}
+
+TEST(VersionCommand, NamesTheReleaseTheProtocolAndTheUapi) {
+    const Outcome text = run_luoctl({"--version"});
+    EXPECT_EQ(text.out, "luoctl " + std::string(luoctl_version()) +
+                            "\nagent protocol 1\nuapi 7.3 (the in-kernel LUO's ioctls; module "
+                            "extension: MOD_STATUS)\n");
+    const Outcome json = run_luoctl({"version", "-j"});
+    EXPECT_EQ(json.out, R"({"version":")" + std::string(luoctl_version()) +
+                            R"(","protocol":1,"uapi":"7.3","uapi_extensions":"MOD_STATUS"})" "\n");
 }
 
 }  // namespace

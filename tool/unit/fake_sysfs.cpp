@@ -50,8 +50,9 @@ void FakeSysfs::add_file(std::string_view path, std::string_view content, mode_t
     EXPECT_EQ(::chmod(file.c_str(), mode), 0) << "cannot chmod " << path;
 }
 
-void FakeSysfs::add_module(std::string_view generation, std::string_view handover) {
-    add_file("/sys/module/liveupdate/version", "0.1.0\n");
+void FakeSysfs::add_module(std::string_view generation, std::string_view handover,
+                           std::string_view version) {
+    add_file("/sys/module/liveupdate/version", std::string(version) + "\n");
     add_file("/sys/class/misc/liveupdate/generation", std::string(generation) + "\n");
     add_file("/sys/class/misc/liveupdate/handover", std::string(handover) + "\n");
     add_file("/dev/liveupdate", "", 0600);

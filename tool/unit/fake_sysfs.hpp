@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "version.hpp"
+
 namespace lu::luoctl::test {
 
 // Invariants: root() is a fresh directory under $TMPDIR (or /tmp) that only this object uses; the
@@ -25,7 +27,9 @@ public:
     void add_file(std::string_view path, std::string_view content, mode_t mode = 0444);
 
     // The liveupdate module loaded, with its sysfs attributes and /dev/liveupdate (mode 0600).
-    void add_module(std::string_view generation, std::string_view handover);
+    // A loaded module of version (by default luoctl's own).
+    void add_module(std::string_view generation, std::string_view handover,
+                    std::string_view version = luoctl_version());
 
     // debugfs mounted on /sys/kernel/debug, with a kho directory if kho_enabled.
     void mount_debugfs(bool kho_enabled);

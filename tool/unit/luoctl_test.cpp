@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "luoctl_runner.hpp"
+#include "version.hpp"
 
 namespace lu::luoctl {
 namespace {
@@ -23,23 +24,14 @@ TEST(Run, PrintsUsageToStderrWithoutArguments) {
 TEST(Run, PrintsTheVersionForEverySpelling) {
     const Outcome reference = run_luoctl({"version"});
     EXPECT_EQ(reference.exit_status, kExitSuccess);
-    EXPECT_TRUE(reference.out.starts_with("luoctl ")) << reference.out;
-    EXPECT_TRUE(reference.out.ends_with("\n")) << reference.out;
-    EXPECT_EQ(reference.out.find(' ', 7), std::string::npos) << reference.out;
+    EXPECT_TRUE(reference.out.starts_with("luoctl " + std::string(luoctl_version()) + "\n"))
+        << reference.out;
     for (const std::string_view spelling : {"--version", "vers", "v"}) {
         const Outcome outcome = run_luoctl({spelling});
         EXPECT_EQ(outcome.exit_status, kExitSuccess) << spelling;
         EXPECT_EQ(outcome.out, reference.out) << spelling;
         EXPECT_EQ(outcome.err, "") << spelling;
     }
-}
-
-TEST(Run, PrintsTheVersionInJson) {
-    const Outcome text = run_luoctl({"version"});
-    const std::string version = text.out.substr(7, text.out.size() - 8);
-    const Outcome json = run_luoctl({"--version", "--json"});
-    EXPECT_EQ(json.exit_status, kExitSuccess);
-    EXPECT_EQ(json.out, R"({"version":")" + version + "\"}\n");
 }
 
 TEST(Run, SuggestsACommandAndExitsWithUsageStatus) {

@@ -8,7 +8,7 @@ PKGS=(build-essential bc flex bison libelf-dev libssl-dev cpio rsync xz-utils
       googletest libgtest-dev cmake g++ python3 gnuplot-nox debian-archive-keyring kmod
       # Installing and packaging (make install, scripts/test-packaging.sh):
       # the man page, DKMS, the Debian packages and their checks.
-      scdoc groff-base man-db dkms dh-dkms debhelper dpkg-dev lintian mmdebstrap)
+      scdoc groff-base man-db bash-completion dkms dh-dkms debhelper dpkg-dev lintian mmdebstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do

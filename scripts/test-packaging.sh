@@ -141,24 +141,28 @@ test_man() {
 
 # Completes the words given (the last one being completed) with the installed
 # completion in a clean bash; prints the candidates, sorted, one a line.
-# $_luoctl_cmd is the luoctl it asks for sessions.
+# $_luoctl_cmd is the luoctl it asks for sessions. With $with_bc set, the
+# bash-completion package's helpers are loaded first, as in a login shell.
+# $LINE is the command line when it is not the words joined by spaces.
+with_bc=
 complete_words() {
 	local luoctl=$1
 	shift
 	bash --norc --noprofile -c '
+		[ -z "$3" ] || source /usr/share/bash-completion/bash_completion
 		set -u
 		source "$1"
 		complete -p luoctl >/dev/null
 		_luoctl_cmd=$2
-		shift 2
+		shift 3
 		COMP_WORDS=("$@")
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"
+		COMP_LINE=${LINE:-$*}
 		COMP_POINT=${#COMP_LINE}
 		COMPREPLY=()
 		_luoctl luoctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 		printf "%s\n" "${COMPREPLY[@]}"
-	' bash "$dest/usr/local/share/bash-completion/completions/luoctl" "$luoctl" "$@" |
+	' bash "$dest/usr/local/share/bash-completion/completions/luoctl" "$luoctl" "$with_bc" "$@" |
 		sed '/^$/d' | LC_ALL=C sort
 }
 
@@ -186,6 +190,14 @@ test_completion() {
 	[ "$(complete_words "$work/fake-luoctl" luoctl retrieve --session v)" = vm-1 ]
 	got=$(LUOCTL_SOCKET=$work/no-agent.sock complete_words "$luoctl" luoctl abort --session "" 2>&1)
 	[ -z "$got" ]
+	# With bash-completion, a name with ':' (which bash splits words at)
+	# completes after the ':'.
+	printf '%s\n' "echo 'db:2: incoming, incoming, uid 0, 0 file(s)'" >>"$work/fake-luoctl"
+	with_bc=1
+	[ "$(complete_words "$work/fake-luoctl" luoctl se)" = sessions ]
+	[ "$(LINE="luoctl finish --session db:" complete_words "$work/fake-luoctl" \
+		luoctl finish --session db :)" = 2 ]
+	[ "$(complete_words "$work/fake-luoctl" luoctl finish --session v)" = vm-1 ]
 }
 
 test_uninstall() {

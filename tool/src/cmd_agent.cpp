@@ -427,12 +427,20 @@ private:
             reply.add("module_error", status.error().message());
         }
         std::uint64_t held_files = 0;
+        std::uint64_t incoming_sessions = 0;
+        std::uint64_t incoming_files = 0;
         for (const AgentSession* session : table_.all()) {
-            held_files +=
-                session->outgoing() && session->info.state != "lost" ? session->files.size() : 0;
+            if (!session->outgoing()) {
+                ++incoming_sessions;
+                incoming_files += session->files.size();
+            } else if (session->info.state != "lost") {
+                held_files += session->files.size();
+            }
         }
         reply.add("held_sessions", table_.live_outgoing());
         reply.add("held_files", held_files);
+        reply.add("held_incoming_sessions", incoming_sessions);
+        reply.add("held_incoming_files", incoming_files);
         // The module counts the agent's own registry session too; say how much of it is ours.
         reply.add("registry_sessions", registry_session_.valid() ? 1 : 0);
         reply.add("registry_files", registry_memfds_.size());

@@ -101,7 +101,11 @@ std::string registry_text(const Readiness& readiness) {
            " file(s) (its registry; not in the counts above)";
 }
 
-std::string ready_text(const Readiness& readiness) {
+std::string ready_text(const Readiness& readiness, bool in_kernel) {
+    if (in_kernel && status_unsupported(readiness)) {
+        return "unknown (the in-kernel LUO cannot be asked: it has no "
+               "LIVEUPDATE_IOCTL_MOD_STATUS; a file that refuses to freeze fails the kexec)";
+    }
     if (!readiness.module) {
         return "unknown (" +
                (readiness.module_error ? readiness.module_error->message() : std::string("?")) +
@@ -142,8 +146,22 @@ void write_text(const LiveUpdateStatus& status, const std::optional<Readiness>& 
             lines.emplace_back("incoming", std::to_string(mod.incoming_sessions) +
                                                " session(s), " +
                                                std::to_string(mod.incoming_files) + " file(s)");
+        } else if (readiness->held_sessions) {
+            // No count from the kernel (the in-kernel LUO): the agent's own is all there is.
+            lines.emplace_back("outgoing", std::to_string(*readiness->held_sessions) +
+                                               " session(s), " +
+                                               std::to_string(readiness->held_files) +
+                                               " file(s) held by the agent");
+            if (readiness->registry_sessions > 0) {
+                lines.emplace_back("registry", registry_text(*readiness));
+            }
+            lines.emplace_back("incoming", std::to_string(readiness->held_incoming_sessions) +
+                                               " session(s), " +
+                                               std::to_string(readiness->held_incoming_files) +
+                                               " file(s) held by the agent");
         }
-        lines.emplace_back("ready", ready_text(*readiness));
+        lines.emplace_back("ready",
+                           ready_text(*readiness, status.provider() == Provider::kInKernel));
         for (const std::string& name : readiness->lost) {
             lines.emplace_back("lost", name + " (the agent died; no longer preserved)");
         }

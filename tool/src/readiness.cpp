@@ -91,8 +91,12 @@ Readiness read_readiness(const CommandContext& context) {
             readiness.module_error = status.error();
         }
         readiness.held_sessions = protocol::parse_u64(message.get("held_sessions").value_or(""));
-        readiness.held_files =
-            protocol::parse_u64(message.get("held_files").value_or("0")).value_or(0);
+        const auto count = [&](std::string_view key) {
+            return protocol::parse_u64(message.get(key).value_or("0")).value_or(0);
+        };
+        readiness.held_files = count("held_files");
+        readiness.held_incoming_sessions = count("held_incoming_sessions");
+        readiness.held_incoming_files = count("held_incoming_files");
         // Absent from an agent that predates them: then nothing is subtracted.
         readiness.registry_sessions =
             protocol::parse_u64(message.get("registry_sessions").value_or("0")).value_or(0);

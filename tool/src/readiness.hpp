@@ -40,6 +40,8 @@ struct Readiness {
     // kernel cannot be asked (the in-kernel LUO has no MOD_STATUS).
     std::optional<std::uint64_t> held_sessions;
     std::uint64_t held_files = 0;
+    std::uint64_t held_incoming_sessions = 0;
+    std::uint64_t held_incoming_files = 0;
 
     // The module's outgoing counts less the registry's (0 without a module status).
     std::uint64_t outgoing_sessions() const;
@@ -50,8 +52,8 @@ struct Readiness {
 // agent's state file, read for a dead agent's sessions).
 Readiness read_readiness(const CommandContext& context);
 
-// True when module_error says that the provider has no MOD_STATUS (the in-kernel LUO answers
-// an ioctl number it does not know with EINVAL).
+// On the in-kernel LUO: true when module_error says that it has no MOD_STATUS (it answers an
+// ioctl number it does not know with EINVAL).
 bool status_unsupported(const Readiness& readiness);
 
 // "errno 16 (EBUSY)"-style text for a module's negative errno.

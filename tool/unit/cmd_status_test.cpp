@@ -1,6 +1,7 @@
 // luoctl status end to end: run() over a fake sysfs tree, output compared byte for byte.
 #include <gtest/gtest.h>
 
+#include "fake_agent.hpp"
 #include "fake_sysfs.hpp"
 #include "luoctl.hpp"
 #include "luoctl_runner.hpp"
@@ -81,6 +82,32 @@ TEST(StatusCommand, NamesTheInKernelProvider) {
               "agent:      not running\n"
               "ready:      unknown (cannot read the module's status: Inappropriate ioctl for "
               "device)\n");
+}
+
+// The in-kernel LUO has no MOD_STATUS (EINVAL): status shows what the agent holds and says why
+// readiness is unknown, instead of a module error.
+TEST(StatusCommand, CountsWhatTheAgentHoldsOnTheInKernelLuo) {
+    FakeSysfs fake;
+    fake.add_file("/dev/liveupdate", "", 0600);
+    fake.add_directory("/run");
+    protocol::Message reply = protocol::ok_reply();
+    reply.add("agent_pid", 42).add("module_errno", EINVAL).add("module_error", "Invalid argument");
+    reply.add("held_sessions", 2).add("held_files", 3);
+    reply.add("held_incoming_sessions", 1).add("held_incoming_files", 4);
+    reply.add("registry_sessions", 1).add("registry_files", 1);
+    const test::FakeAgent agent(fake.root() + "/run/luoctl.sock", reply);
+    const Outcome outcome = run_luoctl({"status"}, fake.root());
+    EXPECT_EQ(outcome.exit_status, kExitSuccess);
+    const std::size_t agent_line = outcome.out.find("agent:");
+    ASSERT_NE(agent_line, std::string::npos) << outcome.out;
+    EXPECT_EQ(outcome.out.substr(agent_line),
+              "agent:      running (pid 42)\n"
+              "outgoing:   2 session(s), 3 file(s) held by the agent\n"
+              "registry:   luoctl.agent, the agent's own session, 1 file(s) (its registry; not in "
+              "the counts above)\n"
+              "incoming:   1 session(s), 4 file(s) held by the agent\n"
+              "ready:      unknown (the in-kernel LUO cannot be asked: it has no "
+              "LIVEUPDATE_IOCTL_MOD_STATUS; a file that refuses to freeze fails the kexec)\n");
 }
 
 TEST(StatusCommand, WritesOneJsonObjectForALoadedModule) {

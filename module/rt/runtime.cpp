@@ -9,7 +9,8 @@
 // - Static constructors and destructors are not supported: the kernel runs
 //   module constructors only with CONFIG_CONSTRUCTORS, and there is no
 //   atexit. Every global is constexpr or constinit; the build rejects any
-//   object with an .init_array or .ctors section (see Kbuild).
+//   object that defines a static constructor or destructor (the compiler's
+//   _GLOBAL__sub_I_/_GLOBAL__sub_D_ functions; see Kbuild).
 #include "lu_glue.h"
 
 void* operator new(__SIZE_TYPE__ size) {

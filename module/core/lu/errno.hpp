@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // The errno values the core returns. They are the kernel's (asm-generic)
-// numbers, which are also glibc's on x86_64; a static_assert in the glue and
-// in the unit tests checks that they did not drift.
+// numbers, which are also glibc's on x86_64; unit/errno_test.cpp checks them
+// against <cerrno> at compile time (the glue, being C, cannot include this).
 #pragma once
 
 namespace lu::errc {

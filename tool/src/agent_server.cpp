@@ -49,6 +49,7 @@ Status AgentServer::run(const std::function<bool()>& stop) {
             return Error::from_errno(poll_errno, "poll");
         }
         // Clients first: accept_clients() appends to clients_, whose order polled mirrors.
+        const Clock::time_point woke = Clock::now();
         std::size_t kept = 0;
         for (std::size_t i = 0; i < clients_.size(); ++i) {
             Client& client = clients_[i];
@@ -62,6 +63,12 @@ Status AgentServer::run(const std::function<bool()>& stop) {
             }
         }
         clients_.resize(kept);
+        // Time spent handling requests is the agent's, not the waiting clients': a client whose
+        // request sits unread while a long preserve runs is not dropped for it.
+        const Clock::duration busy = Clock::now() - woke;
+        for (Client& client : clients_) {
+            client.deadline += busy;
+        }
         if ((polled[0].revents & POLLIN) != 0) {
             accept_clients();
         }

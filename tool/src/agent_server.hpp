@@ -28,7 +28,8 @@ struct Reply {
 };
 
 struct ServerLimits {
-    // From accept to the last byte of the reply.
+    // From accept to the last byte of the reply, not counting the time the server spends
+    // handling other clients' requests.
     std::chrono::milliseconds client_timeout{5000};
     // Connections served at once; more wait in the listener's backlog.
     std::size_t max_clients = 256;

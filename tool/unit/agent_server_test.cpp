@@ -38,15 +38,19 @@ Reply answer(const protocol::Received& request, std::size_t count) {
     return Reply{.message = std::move(reply), .fds = {}};
 }
 
-// A server on its own thread, stopped (and woken by one last connection) when destroyed.
+// A server on its own thread, stopped (and woken by one last connection) when destroyed. Each
+// request takes the handler `work` long.
 class RunningServer {
 public:
-    explicit RunningServer(ServerLimits limits, std::size_t list_count = 3)
+    explicit RunningServer(ServerLimits limits, std::size_t list_count = 3,
+                           std::chrono::milliseconds work = 0ms)
         : socket_(dir_ / "agent.sock"), listener_(protocol::listen_at(socket_).value()) {
-        thread_ = std::thread([this, limits, list_count] {
+        thread_ = std::thread([this, limits, list_count, work] {
             AgentServer server(
                 listener_.get(),
-                [list_count](const protocol::Received& request, const protocol::PeerCredentials&) {
+                [list_count, work](const protocol::Received& request,
+                                   const protocol::PeerCredentials&) {
+                    std::this_thread::sleep_for(work);
                     return answer(request, list_count);
                 },
                 [](const std::string&) {}, limits);
@@ -121,6 +125,27 @@ TEST(AgentServer, ClientsBeyondTheLimitWaitTheirTurn) {
     const Result<protocol::Received> reply =
         protocol::call(server.address(), Message(protocol::kStatus));
     ASSERT_TRUE(reply.ok()) << reply.error().message();
+}
+
+// Three clients ask at once and each request takes longer than the timeout: the time the server
+// spends on the others does not count against the one that waits (it was dropped unanswered).
+TEST(AgentServer, ASlowRequestCostsTheOthersNoDeadline) {
+    const RunningServer server({.client_timeout = 400ms, .max_clients = 256, .accept_backoff = 200ms},
+                               3, 500ms);
+    std::vector<std::thread> clients;
+    std::atomic<int> answered{0};
+    for (int i = 0; i < 3; ++i) {
+        clients.emplace_back([&] {
+            const Result<protocol::Received> reply =
+                protocol::call(server.address(), Message(protocol::kStatus));
+            EXPECT_TRUE(reply.ok()) << reply.error().message();
+            answered += reply.ok();
+        });
+    }
+    for (std::thread& client : clients) {
+        client.join();
+    }
+    EXPECT_EQ(answered, 3);
 }
 
 volatile sig_atomic_t g_alarm = 0;

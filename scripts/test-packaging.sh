@@ -279,16 +279,26 @@ test_dkms_upstream() {
 	[ $rc -eq 77 ]
 	grep -q BUILD_EXCLUSIVE <<<"$out"
 	# Kbuild itself, for a build without DKMS: fails and says why.
-	mkdir -p "$work/mo-upstream"
+	kbuild_refuses "$kupstream" "$root$dkms_src" "$work/mo-upstream" \
+		'CONFIG_LIVEUPDATE=y: the in-kernel LUO owns /dev/liveupdate'
+	note "refusal: $(grep -o 'liveupdate: kernel .*owns /dev/liveupdate' <<<"$refusal" | head -n 1)"
+}
+
+# kbuild_refuses TREE SRC OUT MESSAGE [MAKEVAR=VALUE...]: building the module
+# in SRC against TREE fails, says MESSAGE and leaves no object in OUT. The
+# output is kept in $refusal.
+kbuild_refuses() {
+	local tree=$1 src=$2 mo=$3 message=$4 rc
+	shift 4
+	mkdir -p "$mo"
 	set +e
-	out=$(make -C "$kupstream" M="$root$dkms_src" MO="$work/mo-upstream" modules 2>&1)
+	refusal=$(make -C "$tree" M="$src" MO="$mo" "$@" modules 2>&1)
 	rc=$?
 	set -e
-	echo "$out"
+	echo "$refusal"
 	[ $rc -ne 0 ]
-	grep -q 'CONFIG_LIVEUPDATE=y: the in-kernel LUO owns /dev/liveupdate' <<<"$out"
-	[ -z "$(find "$work/mo-upstream" -name '*.o')" ]
-	note "refusal: $(grep -o 'liveupdate: kernel .*owns /dev/liveupdate' <<<"$out" | head -n 1)"
+	grep -q "$message" <<<"$refusal"
+	[ -z "$(find "$mo" -name '*.o')" ]
 }
 
 # A kernel without KHO: the default tree, with CONFIG_KEXEC_HANDOVER emptied
@@ -296,19 +306,11 @@ test_dkms_upstream() {
 # kernel build.
 test_kbuild_no_kho() {
 	need_tree "$kdefault"
-	local rc out
 	rm -rf "$work/nokho"
 	make -s install-dkms-src DESTDIR="$work/nokho" >/dev/null
-	mkdir -p "$work/mo-nokho"
-	set +e
-	out=$(make -C "$kdefault" M="$work/nokho$dkms_src" MO="$work/mo-nokho" \
-		CONFIG_KEXEC_HANDOVER= modules 2>&1)
-	rc=$?
-	set -e
-	echo "$out"
-	[ $rc -ne 0 ]
-	grep -q 'lacks CONFIG_KEXEC_HANDOVER=y: the module preserves memory through kexec handover' <<<"$out"
-	[ -z "$(find "$work/mo-nokho" -name '*.o')" ]
+	kbuild_refuses "$kdefault" "$work/nokho$dkms_src" "$work/mo-nokho" \
+		'lacks CONFIG_KEXEC_HANDOVER=y: the module preserves memory through kexec handover' \
+		CONFIG_KEXEC_HANDOVER=
 }
 
 t "DKMS builds and installs liveupdate.ko against the default guest kernel" test_dkms_default

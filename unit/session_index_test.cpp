@@ -282,7 +282,11 @@ TEST_F(SessionIndexTest, BehavesAsAMapOfNamesUnderRandomOperations) {
 // Through the entry points: the outgoing index refuses a taken name,
 // forgets a closed one, and a kexec moves every name into the incoming
 // index, where RETRIEVE_SESSION finds each and nothing else.
-TEST_F(SessionTest, TheIndexesAgreeWithTheSessionsThroughCreateCloseAndKexec) {
+// Its own suite: gtest wants one fixture class per suite name, and each
+// test file has its own SessionTest (session_fixture.hpp).
+class SessionIndexEntryTest : public SessionTest {};
+
+TEST_F(SessionIndexEntryTest, TheIndexesAgreeWithTheSessionsThroughCreateCloseAndKexec) {
     std::mt19937 random(99);
     std::map<std::string, lu_session*> open;
     for (int op = 0; op < 3000; op++) {

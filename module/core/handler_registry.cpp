@@ -89,7 +89,9 @@ void HandlerRegistry::unpin(lu_handler* handler) {
     Entry* entry = entry_of(handler);
     // remove() refuses a handler with files, so a pinned one is here.
     LU_ASSERT(entry != nullptr && entry->files > 0);
-    if (entry != nullptr)
+    // After that report, a count that wrapped would keep the handler busy
+    // for ever.
+    if (entry != nullptr && entry->files > 0)
         entry->files--;
     lu_handler_unpin(handler);
 }

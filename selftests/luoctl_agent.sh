@@ -8,8 +8,9 @@
 # no agent, unknown session, duplicate token, a file no handler takes,
 # check/kexec refused (no kernel staged, bad image), a client killed after
 # preserving (nothing lost), the agent killed (its session is lost, and
-# check, status and clients say so), and another uid (sees and touches only
-# its own sessions, before and after the kexec).
+# check, status and clients say so), idle clients (they stall nobody), and
+# another uid (sees and touches only its own sessions, before and after the
+# kexec).
 # STAGES: 2
 # FLAVORS: default upstream
 # SOAK_FLAVORS: debug
@@ -129,6 +130,14 @@ stage_1() {
 	check_errno "retrieving a lost session is ENOLINK" 67 \
 		luoctl -j retrieve --session doomed --token 1 -- true
 	check "abort acknowledges the loss" luoctl abort --session doomed
+	# Ten clients connect and say nothing: the others are served at once
+	# (each idle one cost every other client 5 s before).
+	idle-clients 10 /run/luoctl.sock >/tmp/idle.out &
+	_idle=$!
+	while [ ! -s /tmp/idle.out ]; do sleep 0.1; done
+	check "10 idle clients stall nobody (sessions answers within 2 s)" \
+		timeout 2 luoctl sessions
+	kill "$_idle"
 	check_output "no sessions left" "no sessions" luoctl sessions
 
 	# The scenario: a client preserves a memfd and exits; another hands one

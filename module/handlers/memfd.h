@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The memfd file handler ("memfd-v1"): preserves memfds across a live update.
- * See memfd.c for what is preserved and the handover format.
+ * See memfd.c for what is preserved and which file does what, and
+ * memfd_format.h for the handover format.
  */
 #ifndef LU_HANDLERS_MEMFD_H
 #define LU_HANDLERS_MEMFD_H
